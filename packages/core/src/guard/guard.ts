@@ -1,0 +1,251 @@
+import { readFile } from 'node:fs/promises';
+import { SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import { ConfigError } from '../errors.js';
+import { bearerChallenge } from '../http/challenge.js';
+import { normalizeRequestPath } from '../http/request-path.js';
+import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity.js';
+import { parseTrustDomain } from '../identity/spiffe-id.js';
+import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
+import { JwtVerifier, type TokenResult } from '../jwt/jwt-verifier.js';
+import { findBearerToken } from '../jwt/token-location.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
+import { evaluatePolicies } from '../policy/evaluate.js';
+import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
+import type { PolicySet } from '../policy/model.js';
+import { appliesTo, type WorkloadScope } from '../policy/scope.js';
+import * as A from '../telemetry/attributes.js';
+import { createTrustBundleSet } from '../tls/trust-bundles.js';
+import { VERSION } from '../version.js';
+import type { Decision, DecisionReason } from './decision.js';
+import type { GuardOptions, MtlsMode } from './options.js';
+import type { RequestFacts } from './request-facts.js';
+
+/** A guard: built once per process, asked once per request. */
+export interface Guard {
+  /**
+   * Decides one request: peer identity → token → authorization. Never throws and never answers
+   * 500: any internal failure is a 503 `internal_error` denial.
+   */
+  check(facts: RequestFacts): Promise<Decision>;
+  /** The policy documents in force (all of them, applicable or not). */
+  readonly policies: PolicySet;
+}
+
+const RETRY_AFTER_SEC = '30';
+
+async function resolvePolicies(source: GuardOptions['policies']): Promise<PolicySet> {
+  if (source === undefined) return { authorizationPolicies: [], requestAuthentications: [] };
+  const items = Array.isArray(source) ? source : [source];
+  const sets = await Promise.all(
+    items.map(async (item) => {
+      if (typeof item !== 'string') return loadPolicies(item);
+      if (item.includes('\n')) return loadPolicies(item);
+      return loadPolicies(await readFile(item, 'utf8'), { file: item });
+    }),
+  );
+  return mergePolicySets(sets);
+}
+
+function deny(status: Decision['status'], reason: DecisionReason, detail: string, extra: Partial<Decision> = {}): Decision {
+  return { allow: false, status, reason, detail, ...extra };
+}
+
+/**
+ * Builds the guard: loads and compiles policies once, parses trust bundles, prepares one key store
+ * per token issuer.
+ *
+ * @throws {ConfigError} or {@link PolicyError} when the options cannot work.
+ * @example
+ * ```ts
+ * const guard = await createGuard({
+ *   workload: { namespace: 'payments', trustDomain: 'example.org' },
+ *   trustBundles: { 'example.org': rootPem },
+ *   policies: './policies.yaml',
+ * });
+ * const decision = await guard.check(facts);
+ * ```
+ */
+export async function createGuard(options: GuardOptions): Promise<Guard> {
+  const { workload } = options;
+  if (!workload || typeof workload.namespace !== 'string' || workload.namespace === '')
+    throw new ConfigError('workload.namespace is required');
+  const trustDomain = parseTrustDomain(workload.trustDomain).name;
+  const scope: WorkloadScope = {
+    namespace: workload.namespace,
+    labels: workload.labels ?? {},
+    rootNamespace: workload.rootNamespace ?? 'istio-system',
+  };
+  const mode: MtlsMode = options.mtls?.mode ?? 'STRICT';
+  const pathMode = options.pathNormalization ?? 'DECODE_AND_MERGE_SLASHES';
+
+  const policies = await resolvePolicies(options.policies);
+  const compileCtx = {
+    trustDomain,
+    trustDomainAliases: workload.trustDomainAliases ?? [],
+    namespace: workload.namespace,
+  };
+  const compiled: CompiledPolicy[] = policies.authorizationPolicies
+    .filter((p) => appliesTo(p, scope))
+    .map((p) => compilePolicy(p, compileCtx));
+
+  const issuers: JwtIssuerConfig[] = [
+    ...policies.requestAuthentications.filter((r) => appliesTo(r, scope)).flatMap((r) => r.spec.jwtRules ?? []),
+    ...(options.jwt?.issuers ?? []),
+  ];
+  const verifier = new JwtVerifier({
+    issuers,
+    ...(options.jwt?.clockToleranceSec !== undefined ? { clockToleranceSec: options.jwt.clockToleranceSec } : {}),
+    ...(options.jwt?.algorithms ? { algorithms: options.jwt.algorithms } : {}),
+    ...(options.jwt?.fetch ? { fetch: options.jwt.fetch } : {}),
+  });
+
+  let bundles;
+  try {
+    bundles = createTrustBundleSet(options.trustBundles ?? {});
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError('trustBundles: invalid trust domain', { cause: error });
+  }
+  const peers = new PeerIdentityResolver(() => bundles);
+  const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer('@meshless/core', VERSION);
+
+  function peerStage(facts: RequestFacts): PeerResult | Decision {
+    const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, { attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp } });
+    try {
+      const peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
+      if (peer.kind === 'ok') {
+        span.setAttributes({
+          [A.ATTR_AUTHN_RESULT]: 'success',
+          [A.ATTR_PRINCIPAL_ID]: peer.identity.id,
+          [A.ATTR_TRUST_DOMAIN]: peer.identity.trustDomain,
+          [A.ATTR_AUTHN_CACHED]: peer.cached,
+        });
+        return peer;
+      }
+      if (peer.kind === 'fail') {
+        span.setAttributes({ [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: peer.reason, [A.ATTR_AUTHN_CACHED]: peer.cached });
+        return deny(403, peer.reason, peer.detail);
+      }
+      if (mode === 'STRICT') {
+        span.setAttributes({ [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: 'mtls_required' });
+        return deny(403, 'mtls_required', 'a verified client certificate is required');
+      }
+      span.setAttribute(A.ATTR_AUTHN_RESULT, 'none');
+      return peer;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function tokenStage(facts: RequestFacts): Promise<TokenResult | Decision | undefined> {
+    // Without any RequestAuthentication a token is not looked at (as in Istio).
+    if (!verifier.enabled) return undefined;
+    const found = findBearerToken(facts.headers);
+    if (found.kind === 'none') return undefined;
+    const span = tracer.startSpan(A.SPAN_AUTHN_JWT, { attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' } });
+    try {
+      if (found.kind === 'ambiguous') {
+        span.setAttributes({ [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: 'jwt_ambiguous' });
+        return deny(401, 'jwt_ambiguous', 'more than one Authorization header', {
+          headers: { 'www-authenticate': bearerChallenge({ error: 'invalid_request', description: 'more than one token' }) },
+        });
+      }
+      const result = await verifier.verify(found.token);
+      const attrs: Attributes = {};
+      const info = result.kind === 'ok' ? result.token : result;
+      if (info.issuer) attrs[A.ATTR_JWT_ISSUER] = info.issuer;
+      if (info.alg) attrs[A.ATTR_JWT_ALG] = info.alg;
+      if (info.kid) attrs[A.ATTR_JWT_KID] = info.kid;
+      if (result.kind === 'ok') {
+        span.setAttributes({ ...attrs, [A.ATTR_AUTHN_RESULT]: 'success', [A.ATTR_AUTHN_CACHED]: result.cached });
+        return result;
+      }
+      span.setAttributes({ ...attrs, [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: result.reason });
+      if (result.reason === 'jwks_unavailable') {
+        // No decision could be made: Error status, and 503 so clients back off instead of re-authenticating.
+        span.setAttribute(A.ATTR_ERROR_TYPE, 'jwks_unavailable');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'jwks_unavailable' });
+        return deny(503, 'jwks_unavailable', result.detail, { headers: { 'retry-after': RETRY_AFTER_SEC } });
+      }
+      const error = result.reason === 'jwt_malformed' ? 'invalid_request' : 'invalid_token';
+      return deny(401, result.reason, result.detail, {
+        headers: { 'www-authenticate': bearerChallenge({ error, description: result.detail }) },
+      });
+    } finally {
+      span.end();
+    }
+  }
+
+  async function decide(facts: RequestFacts): Promise<Decision> {
+    // Istio pre-checks: a non-upper-case method or a bad path is answered with 400 before anything else.
+    if (facts.method !== facts.method.toUpperCase() || facts.method === '')
+      return finalize(deny(400, 'request_invalid_method', 'method must be upper-case'));
+    const normalized = normalizeRequestPath(facts.path, pathMode);
+    if (!normalized.ok) return finalize(deny(400, 'request_invalid_path', normalized.detail));
+    const url = normalized.query === undefined ? normalized.path : `${normalized.path}?${normalized.query}`;
+
+    const peer = peerStage(facts);
+    if ('allow' in peer) return finalize(peer);
+    const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
+    const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
+
+    const token = await tokenStage(facts);
+    if (token && 'allow' in token) return finalize({ ...token, ...base });
+    const verified = token?.kind === 'ok' ? token.token : undefined;
+    if (verified) {
+      base.requestPrincipal = `${verified.issuer}/${verified.subject ?? ''}`;
+      base.claims = verified.claims;
+    }
+
+    const result = evaluatePolicies(compiled, {
+      principal,
+      requestIssuer: verified?.issuer,
+      requestSubject: verified?.subject,
+      method: facts.method,
+      path: normalized.path,
+      host: facts.host,
+      port: facts.destinationPort,
+    });
+    const { allow, reason, ...matched } = result;
+    delete matched.action;
+    const decision: Decision = allow
+      ? { allow: true, status: 200, reason, ...base, ...matched }
+      : deny(403, reason, reason === 'authz_deny_policy' ? 'denied by policy' : 'no ALLOW policy matched', { ...base, ...matched });
+    return finalize(decision, result.action);
+  }
+
+  function finalize(decision: Decision, action?: string): Decision {
+    const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
+    const attrs: Attributes = {
+      [A.ATTR_AUTHZ_DECISION]: decision.allow ? 'allow' : 'deny',
+      [A.ATTR_AUTHZ_REASON]: decision.reason,
+      [A.ATTR_AUTHZ_MODE]: 'enforce',
+    };
+    if (decision.policy) attrs[A.ATTR_AUTHZ_POLICY] = decision.policy;
+    if (decision.rule !== undefined) attrs[A.ATTR_AUTHZ_RULE] = decision.rule;
+    if (action) attrs[A.ATTR_AUTHZ_ACTION] = action;
+    if (decision.audit) attrs[A.ATTR_AUTHZ_AUDIT] = true;
+    if (decision.dryRun) attrs[A.ATTR_AUTHZ_DRY_RUN_WOULD_DENY] = decision.dryRun.wouldDeny;
+    if (decision.principal) attrs[A.ATTR_PRINCIPAL_ID] = decision.principal;
+    span.setAttributes(attrs);
+    span.end();
+    return decision;
+  }
+
+  return {
+    policies,
+    async check(facts: RequestFacts): Promise<Decision> {
+      try {
+        return await decide(facts);
+      } catch {
+        // Fail closed: an unexpected error denies, never 500, and says nothing about internals.
+        const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION, {
+          attributes: { [A.ATTR_AUTHZ_DECISION]: 'deny', [A.ATTR_AUTHZ_REASON]: 'internal_error', [A.ATTR_ERROR_TYPE]: 'internal_error' },
+        });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal_error' });
+        span.end();
+        return deny(503, 'internal_error', 'the request could not be checked', { headers: { 'retry-after': RETRY_AFTER_SEC } });
+      }
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Decision } from './decision.js';
+import { createGuard, type Guard } from './guard.js';
+import type { GuardOptions } from './options.js';
+
+/** A {@link Guard} that may still be starting. */
+export interface PendingGuard extends Guard {
+  /** Resolves when the guard is built; rejects with the configuration error if it cannot be. */
+  readonly ready: Promise<Guard>;
+}
+
+function isGuard(value: GuardOptions | Guard): value is Guard {
+  return typeof (value as Partial<Guard>).check === 'function';
+}
+
+const UNAVAILABLE: Decision = {
+  allow: false,
+  status: 503,
+  reason: 'internal_error',
+  detail: 'the guard could not be created',
+  headers: { 'retry-after': '30' },
+};
+
+/**
+ * For adapters whose factory must return synchronously (Express middleware): takes a built guard
+ * or options, and answers requests that arrive before the guard is ready once it is. If the
+ * guard cannot be built, every request is denied with 503 (fail closed) and `ready` rejects.
+ */
+export function toPendingGuard(options: GuardOptions | Guard): PendingGuard {
+  if (isGuard(options)) {
+    const built = options;
+    return {
+      ready: Promise.resolve(built),
+      get policies() {
+        return built.policies;
+      },
+      check: (facts) => built.check(facts),
+    };
+  }
+  const ready = createGuard(options);
+  let guard: Guard | undefined;
+  let failed = false;
+  ready.then(
+    (g) => (guard = g),
+    () => (failed = true),
+  );
+  return {
+    ready,
+    get policies() {
+      return guard?.policies ?? { authorizationPolicies: [], requestAuthentications: [] };
+    },
+    async check(facts) {
+      if (guard) return guard.check(facts);
+      if (failed) return UNAVAILABLE;
+      try {
+        return await (await ready).check(facts);
+      } catch {
+        return UNAVAILABLE;
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { TracerProvider } from '@opentelemetry/api';
+import type { PathNormalization } from '../http/request-path.js';
+import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
+
+/** Which connections the guard accepts, as in Istio's PeerAuthentication. */
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** Options of {@link createGuard}. */
+export interface GuardOptions {
+  /** The workload this guard protects: selects which policies apply. */
+  workload: {
+    namespace: string;
+    labels?: Record<string, string>;
+    /** This mesh's trust domain, e.g. `example.org`. `cluster.local` in policies means this. */
+    trustDomain: string;
+    trustDomainAliases?: string[];
+    /** Namespace whose policies apply mesh-wide. Default `istio-system`. */
+    rootNamespace?: string;
+  };
+  /**
+   * Istio `AuthorizationPolicy` / `RequestAuthentication` documents: YAML text (multi-document,
+   * any string containing a newline), a file path (a string without one), objects, or a list of
+   * paths, texts and objects.
+   */
+  policies?: string | object | (string | object)[];
+  /** Trust domain → PEM roots (one string or a list). A peer is checked against its own domain's roots only. */
+  trustBundles?: Record<string, string | string[]>;
+  /**
+   * Peer authentication mode. STRICT (default): a verified client X.509-SVID is required.
+   * PERMISSIVE: the peer identity is used when present, plaintext and anonymous TLS pass on to
+   * authorization. DISABLE: client certificates are ignored.
+   */
+  mtls?: { mode?: MtlsMode };
+  /** Default `DECODE_AND_MERGE_SLASHES`. */
+  pathNormalization?: PathNormalization;
+  jwt?: {
+    /** Issuers trusted in addition to the `RequestAuthentication` rules that apply. */
+    issuers?: JwtIssuerConfig[];
+    /** Default 30, capped at 300. */
+    clockToleranceSec?: number;
+    /** Asymmetric algorithm allowlist. */
+    algorithms?: string[];
+    /** fetch for discovery and JWKS, e.g. one that trusts a private CA. */
+    fetch?: typeof fetch;
+  };
+  telemetry?: {
+    /** Default: the global tracer provider. */
+    tracerProvider?: TracerProvider;
+  };
+}

@@ -1,0 +1,27 @@
+import type { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+
+/**
+ * Everything the guard needs to know about one request, framework-free. Adapters build it; any
+ * other framework (or a test) can too.
+ */
+export interface RequestFacts {
+  /** HTTP method exactly as on the wire (a lower-case method is refused with 400, as in Istio). */
+  method: string;
+  /** Raw request-target as on the wire: query, `%XX`, `#` and `\` kept. */
+  path: string;
+  /** `Host` / `:authority` as sent (port included when sent). */
+  host: string;
+  /** Lower-case header names; repeated headers as arrays. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Socket peer address as Node reports it. */
+  sourceIp: string;
+  /** Local port the connection arrived on. */
+  destinationPort: number;
+  destinationIp?: string;
+  sni?: string;
+  /** The connection; when given, the peer identity comes from it (cached per socket). */
+  socket?: TLSSocket;
+  /** Otherwise: the client's leaf (DER or parsed), verified by the guard against `trustBundles`. */
+  peerCertificate?: X509Certificate | Uint8Array;
+}

@@ -1,0 +1,35 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { RequestFacts } from '../guard/request-facts.js';
+
+/**
+ * Builds {@link RequestFacts} from a Node `IncomingMessage` (what Express's `req` and Fastify's
+ * `request.raw` are). Headers come from `headersDistinct`, so repeated headers (including a second
+ * `Authorization`, which `req.headers` silently drops) are all seen.
+ *
+ * @param url The raw request-target; defaults to `req.url`.
+ */
+export function factsFromIncomingMessage(req: IncomingMessage, url: string = req.url ?? '/'): RequestFacts {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values === undefined) continue;
+    headers[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  const socket = req.socket;
+  const facts: RequestFacts = {
+    method: req.method ?? '',
+    path: url,
+    host: typeof headers['host'] === 'string' ? headers['host'] : '',
+    headers,
+    sourceIp: socket.remoteAddress ?? '',
+    destinationPort: socket.localPort ?? 0,
+  };
+  if (socket.localAddress) facts.destinationIp = socket.localAddress;
+  if ((socket as Partial<TLSSocket>).encrypted === true) {
+    const tls = socket as TLSSocket;
+    facts.socket = tls;
+    const sni = (tls as { servername?: string | false }).servername;
+    if (typeof sni === 'string') facts.sni = sni;
+  }
+  return facts;
+}

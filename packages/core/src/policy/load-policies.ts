@@ -1,0 +1,240 @@
+import { parseAllDocuments } from 'yaml';
+import { PolicyError, type PolicyErrorLocation } from '../errors.js';
+import type {
+  AuthorizationPolicy,
+  JwtRule,
+  OperationSpec,
+  PolicyDocument,
+  PolicySet,
+  RequestAuthentication,
+  RuleSpec,
+  SourceSpec,
+} from './model.js';
+
+const API_VERSIONS = new Set(['security.istio.io/v1', 'security.istio.io/v1beta1']);
+const SOURCE_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces'] as const;
+/** Istio fields meshless does not evaluate yet: refused at load rather than silently ignored. */
+const SOURCE_FIELDS_LATER = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts'];
+const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
+
+type Loc = PolicyErrorLocation;
+
+function at(loc: Loc, field: string): Loc {
+  return { ...loc, field: loc.field ? `${loc.field}.${field}` : field };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function expectObject(v: unknown, loc: Loc): Record<string, unknown> {
+  if (!isObject(v)) throw new PolicyError('ERR_POLICY_FIELD', 'expected an object', loc);
+  return v;
+}
+
+function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], loc: Loc, later: readonly string[] = []): void {
+  for (const key of Object.keys(obj)) {
+    if (later.includes(key))
+      throw new PolicyError('ERR_POLICY_UNSUPPORTED', `field "${key}" is not supported by meshless yet`, at(loc, key));
+    if (!allowed.includes(key)) throw new PolicyError('ERR_POLICY_FIELD', `unknown field "${key}"`, at(loc, key));
+  }
+}
+
+function stringList(v: unknown, loc: Loc): string[] {
+  if (!Array.isArray(v) || v.length === 0)
+    throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty list of strings', loc);
+  return v.map((item, i) => {
+    if (typeof item !== 'string' || item === '')
+      throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty string', at(loc, `[${i}]`));
+    return item;
+  });
+}
+
+function validateSource(raw: unknown, loc: Loc): SourceSpec {
+  const obj = expectObject(raw, loc);
+  onlyKeys(obj, SOURCE_FIELDS, loc, SOURCE_FIELDS_LATER);
+  if (Object.keys(obj).length === 0) throw new PolicyError('ERR_POLICY_VALUE', 'empty source', loc);
+  const out: SourceSpec = {};
+  for (const f of SOURCE_FIELDS) if (obj[f] !== undefined) out[f] = stringList(obj[f], at(loc, f));
+  return out;
+}
+
+function validateOperation(raw: unknown, loc: Loc): OperationSpec {
+  const obj = expectObject(raw, loc);
+  onlyKeys(obj, OPERATION_FIELDS, loc);
+  if (Object.keys(obj).length === 0) throw new PolicyError('ERR_POLICY_VALUE', 'empty operation', loc);
+  const out: OperationSpec = {};
+  for (const f of OPERATION_FIELDS) if (obj[f] !== undefined) out[f] = stringList(obj[f], at(loc, f));
+  for (const f of ['ports', 'notPorts'] as const) {
+    out[f]?.forEach((p, i) => {
+      if (!/^[0-9]{1,5}$/.test(p) || Number(p) > 65535)
+        throw new PolicyError('ERR_POLICY_VALUE', 'port must be a number 0-65535', at(loc, `${f}[${i}]`));
+    });
+  }
+  for (const f of ['paths', 'notPaths'] as const) {
+    out[f]?.forEach((p, i) => {
+      if (p.includes('{'))
+        throw new PolicyError('ERR_POLICY_UNSUPPORTED', 'path templates are not supported by meshless yet', at(loc, `${f}[${i}]`));
+    });
+  }
+  return out;
+}
+
+function validateRule(raw: unknown, loc: Loc): RuleSpec {
+  const obj = expectObject(raw, loc);
+  onlyKeys(obj, ['from', 'to'], loc, ['when']);
+  const rule: RuleSpec = {};
+  if (obj['from'] !== undefined) {
+    if (!Array.isArray(obj['from']) || obj['from'].length === 0)
+      throw new PolicyError('ERR_POLICY_VALUE', '"from" must be a non-empty list', at(loc, 'from'));
+    rule.from = obj['from'].map((f, i) => {
+      const l = at(loc, `from[${i}]`);
+      const o = expectObject(f, l);
+      onlyKeys(o, ['source'], l);
+      return { source: validateSource(o['source'], at(l, 'source')) };
+    });
+  }
+  if (obj['to'] !== undefined) {
+    if (!Array.isArray(obj['to']) || obj['to'].length === 0)
+      throw new PolicyError('ERR_POLICY_VALUE', '"to" must be a non-empty list', at(loc, 'to'));
+    rule.to = obj['to'].map((t, i) => {
+      const l = at(loc, `to[${i}]`);
+      const o = expectObject(t, l);
+      onlyKeys(o, ['operation'], l);
+      return { operation: validateOperation(o['operation'], at(l, 'operation')) };
+    });
+  }
+  return rule;
+}
+
+function validateSelector(raw: unknown, loc: Loc): { matchLabels?: Record<string, string> } {
+  const obj = expectObject(raw, loc);
+  onlyKeys(obj, ['matchLabels'], loc);
+  if (obj['matchLabels'] === undefined) return {};
+  const labels = expectObject(obj['matchLabels'], at(loc, 'matchLabels'));
+  for (const [k, v] of Object.entries(labels))
+    if (typeof v !== 'string') throw new PolicyError('ERR_POLICY_VALUE', 'label values are strings', at(loc, `matchLabels.${k}`));
+  return { matchLabels: labels as Record<string, string> };
+}
+
+function validateMetadata(raw: unknown, loc: Loc): PolicyDocument['metadata'] {
+  const obj = expectObject(raw, loc);
+  if (typeof obj['name'] !== 'string' || obj['name'] === '')
+    throw new PolicyError('ERR_POLICY_VALUE', 'metadata.name is required', at(loc, 'name'));
+  const meta: PolicyDocument['metadata'] = { name: obj['name'] };
+  if (obj['namespace'] !== undefined) {
+    if (typeof obj['namespace'] !== 'string' || obj['namespace'] === '')
+      throw new PolicyError('ERR_POLICY_VALUE', 'metadata.namespace must be a string', at(loc, 'namespace'));
+    meta.namespace = obj['namespace'];
+  }
+  if (obj['annotations'] !== undefined) meta.annotations = expectObject(obj['annotations'], at(loc, 'annotations')) as Record<string, string>;
+  return meta;
+}
+
+function validateAuthorizationPolicy(doc: Record<string, unknown>, loc: Loc): AuthorizationPolicy {
+  const spec = expectObject(doc['spec'] ?? {}, at(loc, 'spec'));
+  const sloc = at(loc, 'spec');
+  onlyKeys(spec, ['selector', 'action', 'rules', 'targetRef', 'targetRefs'], sloc, ['provider']);
+  const action = spec['action'] ?? 'ALLOW';
+  if (action === 'CUSTOM')
+    throw new PolicyError('ERR_POLICY_UNSUPPORTED', 'action CUSTOM is not supported by meshless yet', at(sloc, 'action'));
+  if (action !== 'ALLOW' && action !== 'DENY' && action !== 'AUDIT')
+    throw new PolicyError('ERR_POLICY_VALUE', 'action must be ALLOW, DENY, AUDIT or CUSTOM', at(sloc, 'action'));
+  const out: AuthorizationPolicy = { kind: 'AuthorizationPolicy', metadata: validateMetadata(doc['metadata'], at(loc, 'metadata')), spec: { action } };
+  if (spec['selector'] !== undefined) out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
+  if (spec['rules'] !== undefined) {
+    if (!Array.isArray(spec['rules'])) throw new PolicyError('ERR_POLICY_FIELD', 'rules must be a list', at(sloc, 'rules'));
+    out.spec.rules = spec['rules'].map((r, i) => validateRule(r, at(sloc, `rules[${i}]`)));
+  }
+  if (action === 'DENY' && (out.spec.rules ?? []).length === 0)
+    throw new PolicyError('ERR_POLICY_VALUE', 'a DENY policy needs at least one rule', at(sloc, 'rules'));
+  return out;
+}
+
+function validateRequestAuthentication(doc: Record<string, unknown>, loc: Loc): RequestAuthentication {
+  const spec = expectObject(doc['spec'] ?? {}, at(loc, 'spec'));
+  const sloc = at(loc, 'spec');
+  onlyKeys(spec, ['selector', 'jwtRules', 'targetRef', 'targetRefs'], sloc);
+  const out: RequestAuthentication = { kind: 'RequestAuthentication', metadata: validateMetadata(doc['metadata'], at(loc, 'metadata')), spec: {} };
+  if (spec['selector'] !== undefined) out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
+  if (spec['jwtRules'] !== undefined) {
+    if (!Array.isArray(spec['jwtRules'])) throw new PolicyError('ERR_POLICY_FIELD', 'jwtRules must be a list', at(sloc, 'jwtRules'));
+    out.spec.jwtRules = spec['jwtRules'].map((raw, i) => {
+      const l = at(sloc, `jwtRules[${i}]`);
+      const r = expectObject(raw, l);
+      onlyKeys(r, ['issuer', 'audiences', 'jwksUri'], l, [
+        'jwks', 'fromHeaders', 'fromParams', 'fromCookies', 'outputPayloadToHeader', 'outputClaimToHeaders', 'forwardOriginalToken', 'timeout',
+      ]);
+      if (typeof r['issuer'] !== 'string' || r['issuer'] === '')
+        throw new PolicyError('ERR_POLICY_VALUE', 'issuer is required', at(l, 'issuer'));
+      const rule: JwtRule = { issuer: r['issuer'] };
+      if (r['audiences'] !== undefined) rule.audiences = stringList(r['audiences'], at(l, 'audiences'));
+      if (r['jwksUri'] !== undefined) {
+        if (typeof r['jwksUri'] !== 'string' || !URL.canParse(r['jwksUri']))
+          throw new PolicyError('ERR_POLICY_VALUE', 'jwksUri must be a URL', at(l, 'jwksUri'));
+        rule.jwksUri = r['jwksUri'];
+      }
+      return rule;
+    });
+  }
+  return out;
+}
+
+function validateDocument(raw: unknown, loc: Loc): PolicyDocument {
+  const doc = expectObject(raw, loc);
+  if (typeof doc['apiVersion'] !== 'string' || !API_VERSIONS.has(doc['apiVersion']))
+    throw new PolicyError('ERR_POLICY_KIND', 'apiVersion must be security.istio.io/v1 or v1beta1', at(loc, 'apiVersion'));
+  switch (doc['kind']) {
+    case 'AuthorizationPolicy':
+      return validateAuthorizationPolicy(doc, loc);
+    case 'RequestAuthentication':
+      return validateRequestAuthentication(doc, loc);
+    default:
+      throw new PolicyError('ERR_POLICY_KIND', `unsupported kind "${String(doc['kind'])}"`, at(loc, 'kind'));
+  }
+}
+
+function parseYaml(text: string, file?: string): unknown[] {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return [];
+  return docs.map((d, i) => {
+    if (d.errors.length > 0)
+      throw new PolicyError('ERR_POLICY_PARSE', `invalid YAML: ${d.errors[0]?.code ?? 'syntax error'}`, {
+        ...(file ? { file } : {}),
+        document: i,
+      });
+    return d.toJS() as unknown;
+  });
+}
+
+/**
+ * Loads Istio `AuthorizationPolicy` and `RequestAuthentication` documents from YAML text
+ * (multi-document) or from objects, and validates them as Istio does. Fields meshless cannot
+ * evaluate yet are refused, never silently ignored.
+ *
+ * @throws {PolicyError} naming the file, document index and field path.
+ * @example
+ * ```ts
+ * const set = loadPolicies(fs.readFileSync('policies.yaml', 'utf8'));
+ * ```
+ */
+export function loadPolicies(source: string | object | object[], options: { file?: string } = {}): PolicySet {
+  const raw = typeof source === 'string' ? parseYaml(source, options.file) : Array.isArray(source) ? source : [source];
+  const authorizationPolicies: AuthorizationPolicy[] = [];
+  const requestAuthentications: RequestAuthentication[] = [];
+  raw.forEach((doc, i) => {
+    if (doc === null || doc === undefined) return; // empty YAML document (`---` at the end)
+    const parsed = validateDocument(doc, { ...(options.file ? { file: options.file } : {}), document: i });
+    if (parsed.kind === 'AuthorizationPolicy') authorizationPolicies.push(parsed);
+    else requestAuthentications.push(parsed);
+  });
+  return { authorizationPolicies, requestAuthentications };
+}
+
+/** Merges several policy sets (e.g. one per file). */
+export function mergePolicySets(sets: readonly PolicySet[]): PolicySet {
+  return {
+    authorizationPolicies: sets.flatMap((s) => s.authorizationPolicies),
+    requestAuthentications: sets.flatMap((s) => s.requestAuthentications),
+  };
+}

@@ -1,0 +1,74 @@
+/** The policy kinds meshless reads, as they appear in Istio YAML (security.istio.io/v1, v1beta1). */
+
+export interface PolicyMetadata {
+  name: string;
+  /** Absent: the workload's own namespace (as `kubectl apply` into the current namespace). */
+  namespace?: string;
+  annotations?: Record<string, string>;
+}
+
+/** One field of a source or operation: `values` are ORed, `notValues` is NOT(OR(...)). */
+export interface ValueMatch {
+  values?: string[];
+  notValues?: string[];
+}
+
+export interface SourceSpec {
+  principals?: string[];
+  notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+}
+
+export interface OperationSpec {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+export interface RuleSpec {
+  from?: { source: SourceSpec }[];
+  to?: { operation: OperationSpec }[];
+}
+
+export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT';
+
+export interface AuthorizationPolicy {
+  kind: 'AuthorizationPolicy';
+  metadata: PolicyMetadata;
+  spec: {
+    selector?: { matchLabels?: Record<string, string> };
+    action?: AuthorizationAction;
+    rules?: RuleSpec[];
+  };
+}
+
+export interface JwtRule {
+  issuer: string;
+  audiences?: string[];
+  jwksUri?: string;
+}
+
+export interface RequestAuthentication {
+  kind: 'RequestAuthentication';
+  metadata: PolicyMetadata;
+  spec: {
+    selector?: { matchLabels?: Record<string, string> };
+    jwtRules?: JwtRule[];
+  };
+}
+
+export type PolicyDocument = AuthorizationPolicy | RequestAuthentication;
+
+/** A validated set of policy documents, as returned by {@link loadPolicies}. */
+export interface PolicySet {
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly requestAuthentications: readonly RequestAuthentication[];
+}

@@ -1,0 +1,22 @@
+import type { PolicyMetadata } from './model.js';
+
+/** The workload a guard protects, as far as policy scope is concerned. */
+export interface WorkloadScope {
+  namespace: string;
+  labels: Record<string, string>;
+  rootNamespace: string;
+}
+
+/**
+ * Istio scope: a policy applies when it lives in the workload's namespace (or has none) or in the
+ * root namespace (mesh-wide), and its `selector.matchLabels` are a subset of the workload's labels.
+ */
+export function appliesTo(
+  doc: { metadata: PolicyMetadata; spec: { selector?: { matchLabels?: Record<string, string> } } },
+  workload: WorkloadScope,
+): boolean {
+  const ns = doc.metadata.namespace;
+  if (ns !== undefined && ns !== workload.namespace && ns !== workload.rootNamespace) return false;
+  const labels = doc.spec.selector?.matchLabels ?? {};
+  return Object.entries(labels).every(([k, v]) => workload.labels[k] === v);
+}

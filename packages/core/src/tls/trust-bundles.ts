@@ -1,0 +1,48 @@
+import { X509Certificate } from 'node:crypto';
+import { ConfigError } from '../errors.js';
+import { parseTrustDomain } from '../identity/spiffe-id.js';
+
+/** Trust anchors per trust domain: the X.509 bundle set the guard verifies peers against. */
+export interface TrustBundleSet {
+  /** Roots for a trust domain; an empty list means "trust nothing" for that domain. */
+  get(trustDomain: string): readonly X509Certificate[] | undefined;
+  /** All trust domains with a bundle. */
+  trustDomains(): string[];
+  /** Incremented whenever bundles change; caches keyed on it drop stale verdicts. */
+  readonly version: number;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Splits PEM text into certificates. */
+export function parsePemCertificates(pem: string): X509Certificate[] {
+  return (pem.match(PEM_BLOCK) ?? []).map((block) => new X509Certificate(block));
+}
+
+/**
+ * Builds a {@link TrustBundleSet} from `trust domain -> PEM` (one string with one or more
+ * certificates, or a list of strings).
+ *
+ * @throws {ConfigError} for an invalid trust domain name or PEM without certificates.
+ */
+export function createTrustBundleSet(bundles: Record<string, string | string[]>): TrustBundleSet {
+  const map = new Map<string, X509Certificate[]>();
+  for (const [td, pem] of Object.entries(bundles)) {
+    const name = parseTrustDomain(td).name;
+    const certs = (Array.isArray(pem) ? pem : [pem]).flatMap((p) => {
+      try {
+        return parsePemCertificates(p);
+      } catch (cause) {
+        throw new ConfigError(`trustBundles[${name}]: invalid PEM certificate`, { cause });
+      }
+    });
+    if (certs.length === 0 && (Array.isArray(pem) ? pem.length > 0 : pem.trim() !== ''))
+      throw new ConfigError(`trustBundles[${name}]: no PEM certificate found`);
+    map.set(name, certs);
+  }
+  return {
+    get: (td) => map.get(td),
+    trustDomains: () => [...map.keys()],
+    version: 1,
+  };
+}

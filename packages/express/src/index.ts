@@ -1,0 +1,77 @@
+/**
+ * `@meshless/express`: meshless as one Express middleware. Mount it first, at the application
+ * level: it rewrites `req.url` to the normalized path so routing agrees with the decision.
+ *
+ * @packageDocumentation
+ */
+import {
+  authContextOf,
+  denialBody,
+  factsFromIncomingMessage,
+  toPendingGuard,
+  type AuthContext,
+  type Guard,
+  type GuardOptions,
+} from '@meshless/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by meshless on every request it lets through. */
+      auth?: AuthContext;
+    }
+  }
+}
+
+/** The middleware, with a promise that settles when its guard is built. */
+export type MeshlessMiddleware = RequestHandler & {
+  /** Rejects with the configuration error when the guard cannot be built (requests then get 503). */
+  readonly ready: Promise<Guard>;
+};
+
+/**
+ * Creates the meshless Express middleware: peer identity, token and authorization on every request.
+ * Allowed requests get `req.auth`; denied ones are answered with 400/401/403/503 and a JSON body
+ * `{ error, reason }` (`WWW-Authenticate` on 401), never 500.
+ *
+ * @example
+ * ```ts
+ * const app = express();
+ * app.use(meshless({ workload: { namespace: 'payments', trustDomain: 'example.org' },
+ *                    trustBundles: { 'example.org': rootPem }, policies: './policies.yaml' }));
+ * app.post('/charge', (req, res) => res.json({ caller: req.auth?.principal }));
+ * ```
+ */
+export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
+  const guard = toPendingGuard(options);
+  guard.ready.catch(() => undefined); // surfaced through `ready` and as 503s, never as an unhandled rejection
+  const handler = (req: Request, res: Response, next: NextFunction): void => {
+    guard.check(factsFromIncomingMessage(req, req.originalUrl)).then(
+      (decision) => {
+        if (decision.allow) {
+          if (decision.url !== undefined && decision.url !== req.originalUrl) {
+            // Routing must see the path that was authorized. Mounted below a prefix, req.url cannot
+            // be rewritten safely: refuse instead of letting the router disagree with the decision.
+            if (req.url !== req.originalUrl) {
+              res.status(400).json({ error: 'bad_request', reason: 'request_invalid_path', detail: 'path is not in normal form' });
+              return;
+            }
+            req.url = decision.url;
+          }
+          req.auth = authContextOf(decision);
+          next();
+          return;
+        }
+        if (decision.headers) res.set(decision.headers);
+        res.status(decision.status).json(denialBody(decision));
+      },
+      (error: unknown) => next(error),
+    );
+  };
+  return Object.assign(handler, { ready: guard.ready });
+}
+
+export type { AuthContext, Decision, Guard, GuardOptions } from '@meshless/core';
+export { createGuard } from '@meshless/core';
