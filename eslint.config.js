@@ -10,15 +10,24 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: globals.node,
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vitest.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportAllDeclaration', message: 'Use explicit named exports (no `export *`).' },
+        {
+          selector: 'ExportAllDeclaration',
+          message: 'Use explicit named exports (no `export *`).',
+        },
       ],
     },
   },
@@ -31,10 +40,23 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['express', 'express/*', 'fastify', 'fastify/*', 'fastify-plugin', '@fastify/*', 'koa', 'hono'],
-              message: '@meshless/core must not depend on a web framework; adapters live in their own packages.',
+              group: [
+                'express',
+                'express/*',
+                'fastify',
+                'fastify/*',
+                'fastify-plugin',
+                '@fastify/*',
+                'koa',
+                'hono',
+              ],
+              message:
+                '@meshless/core must not depend on a web framework; adapters live in their own packages.',
             },
-            { group: ['@meshless/express', '@meshless/fastify'], message: 'core must not import an adapter.' },
+            {
+              group: ['@meshless/express', '@meshless/fastify'],
+              message: 'core must not import an adapter.',
+            },
           ],
         },
       ],
@@ -46,7 +68,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'express', message: 'Import express types only.', allowTypeImports: true }] },
+        {
+          paths: [
+            { name: 'express', message: 'Import express types only.', allowTypeImports: true },
+          ],
+        },
       ],
     },
   },

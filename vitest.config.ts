@@ -12,9 +12,15 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    projects: [pkg('core'), pkg('express'), pkg('fastify'), pkg('testing'), {
-      extends: true,
-      test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] },
-    }],
+    projects: [
+      pkg('core'),
+      pkg('express'),
+      pkg('fastify'),
+      pkg('testing'),
+      {
+        extends: true,
+        test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] },
+      },
+    ],
   },
 });

@@ -53,6 +53,7 @@ export class SpiffeIdError extends MeshlessError {
 /** Why a policy document was refused at load. */
 export type PolicyErrorCode =
   | 'ERR_POLICY_PARSE'
+  | 'ERR_POLICY_FILE'
   | 'ERR_POLICY_KIND'
   | 'ERR_POLICY_FIELD'
   | 'ERR_POLICY_VALUE'

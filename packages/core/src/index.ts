@@ -15,12 +15,22 @@ export type { Decision, DecisionReason, DenialBody } from './guard/decision.js';
 
 export { parseSpiffeId, parseTrustDomain, SpiffeId, TrustDomain } from './identity/spiffe-id.js';
 export { PeerIdentityResolver } from './identity/peer-identity.js';
-export type { PeerIdentity, PeerFailureReason, PeerResult, PeerSource } from './identity/peer-identity.js';
+export type {
+  PeerIdentity,
+  PeerFailureReason,
+  PeerResult,
+  PeerSource,
+} from './identity/peer-identity.js';
 export { createTrustBundleSet, parsePemCertificates } from './tls/trust-bundles.js';
 export type { TrustBundleSet } from './tls/trust-bundles.js';
 
 export { JwtVerifier } from './jwt/jwt-verifier.js';
-export type { JwtVerifierOptions, TokenFailureReason, TokenResult, VerifiedToken } from './jwt/jwt-verifier.js';
+export type {
+  JwtVerifierOptions,
+  TokenFailureReason,
+  TokenResult,
+  VerifiedToken,
+} from './jwt/jwt-verifier.js';
 export type { JwtIssuerConfig } from './jwt/issuer-keys.js';
 export { findBearerToken } from './jwt/token-location.js';
 export type { TokenLookup } from './jwt/token-location.js';

@@ -55,7 +55,11 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
             // Routing must see the path that was authorized. Mounted below a prefix, req.url cannot
             // be rewritten safely: refuse instead of letting the router disagree with the decision.
             if (req.url !== req.originalUrl) {
-              res.status(400).json({ error: 'bad_request', reason: 'request_invalid_path', detail: 'path is not in normal form' });
+              res.status(400).json({
+                error: 'bad_request',
+                reason: 'request_invalid_path',
+                detail: 'path is not in normal form',
+              });
               return;
             }
             req.url = decision.url;

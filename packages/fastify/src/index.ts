@@ -39,9 +39,11 @@ const plugin: FastifyPluginAsync<MeshlessFastifyOptions> = async (fastify, optio
     // Fastify routes before onRequest hooks run: the route it picked must be the path that was
     // authorized. Use `rewriteUrl: meshlessRewriteUrl()` so it routes on the normalized path.
     if (decision.allow && decision.url !== undefined && decision.url !== request.url) {
-      return reply
-        .code(400)
-        .send({ error: 'bad_request', reason: 'request_invalid_path', detail: 'path is not in normal form' });
+      return reply.code(400).send({
+        error: 'bad_request',
+        reason: 'request_invalid_path',
+        detail: 'path is not in normal form',
+      });
     }
     if (!decision.allow) {
       if (decision.headers) void reply.headers(decision.headers);
@@ -73,7 +75,9 @@ export default meshless;
  * slashes merged, escaped slashes decoded, fragment dropped). Pass the same `pathNormalization`
  * as to the guard.
  */
-export function meshlessRewriteUrl(mode?: PathNormalization): NonNullable<FastifyServerOptions['rewriteUrl']> {
+export function meshlessRewriteUrl(
+  mode?: PathNormalization,
+): NonNullable<FastifyServerOptions['rewriteUrl']> {
   return (req) => {
     const raw = req.url ?? '/';
     const n = normalizeRequestPath(raw, mode);

@@ -115,7 +115,10 @@ function escapeRdnValue(value: string): string {
 }
 
 function defaultSubject(spiffeId: string | undefined): string {
-  const segment = spiffeId?.replace(/^spiffe:\/\/[^/]*/, '').split('/').pop();
+  const segment = spiffeId
+    ?.replace(/^spiffe:\/\/[^/]*/, '')
+    .split('/')
+    .pop();
   return `CN=${escapeRdnValue(segment !== undefined && segment !== '' ? segment : 'workload')}`;
 }
 
@@ -146,7 +149,11 @@ async function caExtensions(
   ];
 }
 
-async function issueLeaf(trustDomain: string, signer: Signer, options: IssueSvidOptions): Promise<Svid> {
+async function issueLeaf(
+  trustDomain: string,
+  signer: Signer,
+  options: IssueSvidOptions,
+): Promise<Svid> {
   const now = Date.now();
   const uris = options.uris ?? [options.spiffeId ?? `spiffe://${trustDomain}/workload`];
   const spiffeUris = uris.filter((u) => u.startsWith('spiffe://'));

@@ -12,8 +12,12 @@ export interface CaFetchOptions {
 /** Statuses whose Response must have a null body (Fetch spec "null body status"). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+/** `signal.reason` when it is an Error (the usual case), else an `AbortError` DOMException. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error
+    ? reason
+    : new DOMException('This operation was aborted', 'AbortError');
 }
 
 function readAll(res: IncomingMessage): Promise<Buffer> {
@@ -115,7 +119,9 @@ export function createCaFetch(ca: string | string[], options: CaFetchOptions = {
       signal.addEventListener('abort', onAbort, { once: true });
       req.on('error', (error) => {
         signal.removeEventListener('abort', onAbort);
-        reject(signal.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: error }));
+        reject(
+          signal.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: error }),
+        );
       });
       req.end(body);
     });

@@ -29,3 +29,5 @@ export type {
 export { x509 } from './x509.js';
 export { assertSpan, createSpanRecorder } from './span-recorder.js';
 export type { CreateSpanRecorderOptions, ExpectedSpan, SpanRecorder } from './span-recorder.js';
+export { createMeshFixture } from './mesh-fixture.js';
+export type { MeshFixture } from './mesh-fixture.js';

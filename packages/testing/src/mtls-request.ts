@@ -79,7 +79,9 @@ function parseTarget(url: string | URL): Target {
   return { host: hostPort[1].replace(/^\[(.*)\]$/, '$1'), port, path };
 }
 
-function spiffeIdCheck(expected: string): (host: string, cert: PeerCertificate) => Error | undefined {
+function spiffeIdCheck(
+  expected: string,
+): (host: string, cert: PeerCertificate) => Error | undefined {
   return (_host, cert) => {
     const uris = uriSansFromDer(cert.raw);
     if (uris.length === 1 && uris[0] === expected) return undefined;

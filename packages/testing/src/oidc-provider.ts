@@ -17,8 +17,7 @@ import { uriSansFromDer } from './x509.js';
 
 /** A client of the test OP: `client_secret_basic`, or `tls_client_auth` on a SPIFFE URI SAN. */
 export type OidcClient =
-  | { clientId: string; clientSecret: string }
-  | { clientId: string; tlsClientAuthSanUri: string };
+  { clientId: string; clientSecret: string } | { clientId: string; tlsClientAuthSanUri: string };
 
 /** Options of {@link startOidcProvider}. */
 export interface StartOidcProviderOptions {

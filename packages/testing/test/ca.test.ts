@@ -29,7 +29,9 @@ async function handshake(
       resolve({
         authorized: socket.authorized,
         authorizationError: socket.authorizationError?.toString(),
-        peerUris: peer ? (peer.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:')) : [],
+        peerUris: peer
+          ? (peer.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:'))
+          : [],
       });
       socket.end();
     });
@@ -69,7 +71,10 @@ describe('createTestCa', () => {
   it('builds a root with the SVID CA profile', () => {
     const root = new x509.X509Certificate(ca.rootDer);
     expect(root.subject).toBe('CN=td.test root');
-    expect(root.getExtension(x509.BasicConstraintsExtension)).toMatchObject({ ca: true, critical: true });
+    expect(root.getExtension(x509.BasicConstraintsExtension)).toMatchObject({
+      ca: true,
+      critical: true,
+    });
     const ku = root.getExtension(x509.KeyUsagesExtension)!;
     expect(ku.critical).toBe(true);
     expect(ku.usages).toBe(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign);
@@ -140,7 +145,9 @@ describe('createTestCa', () => {
     expect(parsed.getExtension('1.3.6.1.4.1.99999.1')?.critical).toBe(true);
 
     const noSan = await ca.issueSvid({ uris: [] });
-    expect(new x509.X509Certificate(noSan.certDer).getExtension(x509.SubjectAlternativeNameExtension)).toBeNull();
+    expect(
+      new x509.X509Certificate(noSan.certDer).getExtension(x509.SubjectAlternativeNameExtension),
+    ).toBeNull();
   });
 
   it('a client SVID from the CA is authorized by a real TLS server', async () => {
@@ -201,5 +208,4 @@ describe('createTestCa', () => {
     const result = await handshake(ca, server, { cert: leaf.chainPem, key: leaf.keyPem });
     expect(result.authorized).toBe(true);
   });
-
 });

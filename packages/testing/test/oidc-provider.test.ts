@@ -68,9 +68,9 @@ describe('startOidcProvider', () => {
     expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: op.currentKid });
     expect(payload).toMatchObject({ client_id: 'test-client', scope: 'payments:read' });
     expect(payload.exp! - payload.iat!).toBe(300);
-    await expect(jwtVerify(token, jwks, { issuer: op.issuer, audience: 'https://other.test' })).rejects.toThrow(
-      /aud/,
-    );
+    await expect(
+      jwtVerify(token, jwks, { issuer: op.issuer, audience: 'https://other.test' }),
+    ).rejects.toThrow(/aud/);
   });
 
   it('tls_client_auth binds the token to the client certificate (cnf x5t#S256)', async () => {
@@ -115,7 +115,9 @@ describe('startOidcProvider', () => {
   });
 
   it('an unknown resource fails with invalid_target', async () => {
-    await expect(op.getToken({ ...DEFAULT_OIDC_CLIENT, resource: 'https://nope.test' })).rejects.toMatchObject({
+    await expect(
+      op.getToken({ ...DEFAULT_OIDC_CLIENT, resource: 'https://nope.test' }),
+    ).rejects.toMatchObject({
       status: 400,
       code: 'invalid_target',
     });
@@ -138,14 +140,22 @@ describe('startOidcProvider', () => {
     expect(decodeJwt(after).iss).toBe(op.issuer);
     // A fresh JWKS client verifies both the old and the new token.
     const fresh = createRemoteJWKSet(new URL(op.jwksUri), { [customFetch]: op.fetch });
-    await expect(jwtVerify(before, fresh, { issuer: op.issuer, audience: AUDIENCE })).resolves.toBeDefined();
-    await expect(jwtVerify(after, fresh, { issuer: op.issuer, audience: AUDIENCE })).resolves.toBeDefined();
+    await expect(
+      jwtVerify(before, fresh, { issuer: op.issuer, audience: AUDIENCE }),
+    ).resolves.toBeDefined();
+    await expect(
+      jwtVerify(after, fresh, { issuer: op.issuer, audience: AUDIENCE }),
+    ).resolves.toBeDefined();
   });
 });
 
 describe('startOidcProvider defaults', () => {
   it('creates its own CA and honours scope and accessTokenTtlSec', async () => {
-    const op = await startOidcProvider({ audience: 'urn:api', scope: 'a:read b:write', accessTokenTtlSec: 60 });
+    const op = await startOidcProvider({
+      audience: 'urn:api',
+      scope: 'a:read b:write',
+      accessTokenTtlSec: 60,
+    });
     try {
       const token = await op.getToken({ ...DEFAULT_OIDC_CLIENT, scope: 'b:write' });
       const jwks = createRemoteJWKSet(new URL(op.jwksUri), { [customFetch]: op.fetch });

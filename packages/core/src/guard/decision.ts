@@ -78,5 +78,9 @@ export function denialBody(decision: Decision): DenialBody {
         : decision.status === 503
           ? 'unavailable'
           : 'forbidden';
-  return { error, reason: decision.reason, ...(decision.detail ? { detail: decision.detail } : {}) };
+  return {
+    error,
+    reason: decision.reason,
+    ...(decision.detail ? { detail: decision.detail } : {}),
+  };
 }

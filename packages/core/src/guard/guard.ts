@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PolicyError } from '../errors.js';
 import { bearerChallenge } from '../http/challenge.js';
 import { normalizeRequestPath } from '../http/request-path.js';
 import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity.js';
@@ -35,18 +35,34 @@ const RETRY_AFTER_SEC = '30';
 
 async function resolvePolicies(source: GuardOptions['policies']): Promise<PolicySet> {
   if (source === undefined) return { authorizationPolicies: [], requestAuthentications: [] };
-  const items = Array.isArray(source) ? source : [source];
+  const items: (string | object)[] = Array.isArray(source)
+    ? (source as (string | object)[])
+    : [source];
   const sets = await Promise.all(
     items.map(async (item) => {
       if (typeof item !== 'string') return loadPolicies(item);
       if (item.includes('\n')) return loadPolicies(item);
-      return loadPolicies(await readFile(item, 'utf8'), { file: item });
+      let text: string;
+      try {
+        text = await readFile(item, 'utf8');
+      } catch (cause) {
+        const code = (cause as { code?: string }).code ?? 'unknown error';
+        throw new PolicyError('ERR_POLICY_FILE', `policy file cannot be read (${code})`, {
+          file: item,
+        });
+      }
+      return loadPolicies(text, { file: item });
     }),
   );
   return mergePolicySets(sets);
 }
 
-function deny(status: Decision['status'], reason: DecisionReason, detail: string, extra: Partial<Decision> = {}): Decision {
+function deny(
+  status: Decision['status'],
+  reason: DecisionReason,
+  detail: string,
+  extra: Partial<Decision> = {},
+): Decision {
   return { allow: false, status, reason, detail, ...extra };
 }
 
@@ -89,12 +105,16 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     .map((p) => compilePolicy(p, compileCtx));
 
   const issuers: JwtIssuerConfig[] = [
-    ...policies.requestAuthentications.filter((r) => appliesTo(r, scope)).flatMap((r) => r.spec.jwtRules ?? []),
+    ...policies.requestAuthentications
+      .filter((r) => appliesTo(r, scope))
+      .flatMap((r) => r.spec.jwtRules ?? []),
     ...(options.jwt?.issuers ?? []),
   ];
   const verifier = new JwtVerifier({
     issuers,
-    ...(options.jwt?.clockToleranceSec !== undefined ? { clockToleranceSec: options.jwt.clockToleranceSec } : {}),
+    ...(options.jwt?.clockToleranceSec !== undefined
+      ? { clockToleranceSec: options.jwt.clockToleranceSec }
+      : {}),
     ...(options.jwt?.algorithms ? { algorithms: options.jwt.algorithms } : {}),
     ...(options.jwt?.fetch ? { fetch: options.jwt.fetch } : {}),
   });
@@ -107,10 +127,16 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     throw new ConfigError('trustBundles: invalid trust domain', { cause: error });
   }
   const peers = new PeerIdentityResolver(() => bundles);
-  const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer('@meshless/core', VERSION);
+  const onDecision = options.onDecision;
+  const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    '@meshless/core',
+    VERSION,
+  );
 
   function peerStage(facts: RequestFacts): PeerResult | Decision {
-    const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, { attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp } });
+    const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
+      attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp },
+    });
     try {
       const peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
       if (peer.kind === 'ok') {
@@ -123,11 +149,18 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         return peer;
       }
       if (peer.kind === 'fail') {
-        span.setAttributes({ [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: peer.reason, [A.ATTR_AUTHN_CACHED]: peer.cached });
+        span.setAttributes({
+          [A.ATTR_AUTHN_RESULT]: 'failure',
+          [A.ATTR_AUTHN_FAILURE_REASON]: peer.reason,
+          [A.ATTR_AUTHN_CACHED]: peer.cached,
+        });
         return deny(403, peer.reason, peer.detail);
       }
       if (mode === 'STRICT') {
-        span.setAttributes({ [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: 'mtls_required' });
+        span.setAttributes({
+          [A.ATTR_AUTHN_RESULT]: 'failure',
+          [A.ATTR_AUTHN_FAILURE_REASON]: 'mtls_required',
+        });
         return deny(403, 'mtls_required', 'a verified client certificate is required');
       }
       span.setAttribute(A.ATTR_AUTHN_RESULT, 'none');
@@ -142,12 +175,22 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if (!verifier.enabled) return undefined;
     const found = findBearerToken(facts.headers);
     if (found.kind === 'none') return undefined;
-    const span = tracer.startSpan(A.SPAN_AUTHN_JWT, { attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' } });
+    const span = tracer.startSpan(A.SPAN_AUTHN_JWT, {
+      attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' },
+    });
     try {
       if (found.kind === 'ambiguous') {
-        span.setAttributes({ [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: 'jwt_ambiguous' });
+        span.setAttributes({
+          [A.ATTR_AUTHN_RESULT]: 'failure',
+          [A.ATTR_AUTHN_FAILURE_REASON]: 'jwt_ambiguous',
+        });
         return deny(401, 'jwt_ambiguous', 'more than one Authorization header', {
-          headers: { 'www-authenticate': bearerChallenge({ error: 'invalid_request', description: 'more than one token' }) },
+          headers: {
+            'www-authenticate': bearerChallenge({
+              error: 'invalid_request',
+              description: 'more than one token',
+            }),
+          },
         });
       }
       const result = await verifier.verify(found.token);
@@ -157,15 +200,25 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       if (info.alg) attrs[A.ATTR_JWT_ALG] = info.alg;
       if (info.kid) attrs[A.ATTR_JWT_KID] = info.kid;
       if (result.kind === 'ok') {
-        span.setAttributes({ ...attrs, [A.ATTR_AUTHN_RESULT]: 'success', [A.ATTR_AUTHN_CACHED]: result.cached });
+        span.setAttributes({
+          ...attrs,
+          [A.ATTR_AUTHN_RESULT]: 'success',
+          [A.ATTR_AUTHN_CACHED]: result.cached,
+        });
         return result;
       }
-      span.setAttributes({ ...attrs, [A.ATTR_AUTHN_RESULT]: 'failure', [A.ATTR_AUTHN_FAILURE_REASON]: result.reason });
+      span.setAttributes({
+        ...attrs,
+        [A.ATTR_AUTHN_RESULT]: 'failure',
+        [A.ATTR_AUTHN_FAILURE_REASON]: result.reason,
+      });
       if (result.reason === 'jwks_unavailable') {
         // No decision could be made: Error status, and 503 so clients back off instead of re-authenticating.
         span.setAttribute(A.ATTR_ERROR_TYPE, 'jwks_unavailable');
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'jwks_unavailable' });
-        return deny(503, 'jwks_unavailable', result.detail, { headers: { 'retry-after': RETRY_AFTER_SEC } });
+        return deny(503, 'jwks_unavailable', result.detail, {
+          headers: { 'retry-after': RETRY_AFTER_SEC },
+        });
       }
       const error = result.reason === 'jwt_malformed' ? 'invalid_request' : 'invalid_token';
       return deny(401, result.reason, result.detail, {
@@ -182,7 +235,8 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       return finalize(deny(400, 'request_invalid_method', 'method must be upper-case'));
     const normalized = normalizeRequestPath(facts.path, pathMode);
     if (!normalized.ok) return finalize(deny(400, 'request_invalid_path', normalized.detail));
-    const url = normalized.query === undefined ? normalized.path : `${normalized.path}?${normalized.query}`;
+    const url =
+      normalized.query === undefined ? normalized.path : `${normalized.path}?${normalized.query}`;
 
     const peer = peerStage(facts);
     if ('allow' in peer) return finalize(peer);
@@ -210,7 +264,12 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     delete matched.action;
     const decision: Decision = allow
       ? { allow: true, status: 200, reason, ...base, ...matched }
-      : deny(403, reason, reason === 'authz_deny_policy' ? 'denied by policy' : 'no ALLOW policy matched', { ...base, ...matched });
+      : deny(
+          403,
+          reason,
+          reason === 'authz_deny_policy' ? 'denied by policy' : 'no ALLOW policy matched',
+          { ...base, ...matched },
+        );
     return finalize(decision, result.action);
   }
 
@@ -235,17 +294,32 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   return {
     policies,
     async check(facts: RequestFacts): Promise<Decision> {
+      let decision: Decision;
       try {
-        return await decide(facts);
+        decision = await decide(facts);
       } catch {
         // Fail closed: an unexpected error denies, never 500, and says nothing about internals.
         const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION, {
-          attributes: { [A.ATTR_AUTHZ_DECISION]: 'deny', [A.ATTR_AUTHZ_REASON]: 'internal_error', [A.ATTR_ERROR_TYPE]: 'internal_error' },
+          attributes: {
+            [A.ATTR_AUTHZ_DECISION]: 'deny',
+            [A.ATTR_AUTHZ_REASON]: 'internal_error',
+            [A.ATTR_ERROR_TYPE]: 'internal_error',
+          },
         });
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal_error' });
         span.end();
-        return deny(503, 'internal_error', 'the request could not be checked', { headers: { 'retry-after': RETRY_AFTER_SEC } });
+        decision = deny(503, 'internal_error', 'the request could not be checked', {
+          headers: { 'retry-after': RETRY_AFTER_SEC },
+        });
       }
+      if (onDecision) {
+        try {
+          onDecision(decision, facts);
+        } catch {
+          // An observer must not change the outcome.
+        }
+      }
+      return decision;
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
 import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
+import type { Decision } from './decision.js';
+import type { RequestFacts } from './request-facts.js';
 
 /** Which connections the guard accepts, as in Istio's PeerAuthentication. */
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
@@ -43,6 +45,11 @@ export interface GuardOptions {
     /** fetch for discovery and JWKS, e.g. one that trusts a private CA. */
     fetch?: typeof fetch;
   };
+  /**
+   * Called after every decision, allowed or denied (e.g. for an audit log). Runs synchronously on
+   * the request path: keep it cheap. Errors it throws are ignored.
+   */
+  onDecision?: (decision: Decision, facts: RequestFacts) => void;
   telemetry?: {
     /** Default: the global tracer provider. */
     tracerProvider?: TracerProvider;

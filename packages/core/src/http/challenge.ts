@@ -6,7 +6,9 @@ export type BearerErrorCode = 'invalid_token' | 'invalid_request' | 'insufficien
  * vocabulary chosen by the guard, never from the token; quotes, backslashes and control characters
  * are removed anyway.
  */
-export function bearerChallenge(options: { realm?: string; error?: BearerErrorCode; description?: string } = {}): string {
+export function bearerChallenge(
+  options: { realm?: string; error?: BearerErrorCode; description?: string } = {},
+): string {
   const params = [`realm="${safe(options.realm ?? 'meshless')}"`];
   if (options.error) params.push(`error="${options.error}"`);
   if (options.description) params.push(`error_description="${safe(options.description)}"`);

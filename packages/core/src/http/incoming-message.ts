@@ -9,7 +9,10 @@ import type { RequestFacts } from '../guard/request-facts.js';
  *
  * @param url The raw request-target; defaults to `req.url`.
  */
-export function factsFromIncomingMessage(req: IncomingMessage, url: string = req.url ?? '/'): RequestFacts {
+export function factsFromIncomingMessage(
+  req: IncomingMessage,
+  url: string = req.url ?? '/',
+): RequestFacts {
   const headers: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     if (values === undefined) continue;

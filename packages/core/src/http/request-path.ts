@@ -42,7 +42,10 @@ function removeDotSegments(path: string): string {
  * meshless default) first decodes `%2F` and `%5C`. The application must receive the normalized
  * path, so routing agrees with the decision.
  */
-export function normalizeRequestPath(raw: string, mode: PathNormalization = 'DECODE_AND_MERGE_SLASHES'): NormalizedPath {
+export function normalizeRequestPath(
+  raw: string,
+  mode: PathNormalization = 'DECODE_AND_MERGE_SLASHES',
+): NormalizedPath {
   const hash = raw.indexOf('#');
   const target = hash === -1 ? raw : raw.slice(0, hash);
   const q = target.indexOf('?');
@@ -50,14 +53,16 @@ export function normalizeRequestPath(raw: string, mode: PathNormalization = 'DEC
   const query = q === -1 ? undefined : target.slice(q + 1);
   if (/%00/.test(path)) return { ok: false, detail: 'path contains an encoded NUL' };
   if (!path.startsWith('/')) {
-    if (path === '*' ) return { ok: true, path, query };
+    if (path === '*') return { ok: true, path, query };
     return { ok: false, detail: 'path must be absolute' };
   }
   if (mode === 'NONE') return { ok: true, path, query };
   path = decodeUnreserved(path, mode === 'DECODE_AND_MERGE_SLASHES');
   path = path.replace(/\\/g, '/');
-  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/\/{2,}/g, '/');
+  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES')
+    path = path.replace(/\/{2,}/g, '/');
   path = removeDotSegments(path);
-  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/\/{2,}/g, '/');
+  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES')
+    path = path.replace(/\/{2,}/g, '/');
   return { ok: true, path, query };
 }

@@ -29,7 +29,8 @@ export function readCertificateFacts(der: Uint8Array): CertificateFacts {
     switch (ext.extnID) {
       case id_ce_subjectAltName:
         for (const name of AsnConvert.parse(value, SubjectAlternativeName)) {
-          if (name.uniformResourceIdentifier !== undefined) facts.uris.push(name.uniformResourceIdentifier);
+          if (name.uniformResourceIdentifier !== undefined)
+            facts.uris.push(name.uniformResourceIdentifier);
         }
         break;
       case id_ce_basicConstraints:

@@ -21,16 +21,18 @@ export interface PeerIdentity {
 
 /** Stable reasons a presented client certificate does not yield an identity. */
 export type PeerFailureReason =
-  | 'mtls_unverified'
-  | 'mtls_svid_invalid'
-  | 'mtls_untrusted_domain'
-  | 'mtls_cert_expired';
+  'mtls_unverified' | 'mtls_svid_invalid' | 'mtls_untrusted_domain' | 'mtls_cert_expired';
 
 /** Outcome of resolving the peer of one request. */
 export type PeerResult =
   | { readonly kind: 'none' }
   | { readonly kind: 'ok'; readonly identity: PeerIdentity; readonly cached: boolean }
-  | { readonly kind: 'fail'; readonly reason: PeerFailureReason; readonly detail: string; readonly cached: boolean };
+  | {
+      readonly kind: 'fail';
+      readonly reason: PeerFailureReason;
+      readonly detail: string;
+      readonly cached: boolean;
+    };
 
 /** Where the guard reads the peer from: a TLS socket, or a client leaf handed over by the caller. */
 export interface PeerSource {
@@ -78,7 +80,10 @@ export class PeerIdentityResolver {
       const verdict: Verdict =
         socket.authorized === true
           ? this.#verifyLeaf(leaf, bundles)
-          : { reason: 'mtls_unverified', detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}` };
+          : {
+              reason: 'mtls_unverified',
+              detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
+            };
       this.#bySocket.set(socket, { version: bundles.version, verdict });
       return finish(verdict, now, false);
     }
@@ -90,7 +95,12 @@ export class PeerIdentityResolver {
             ? source.peerCertificate
             : new X509Certificate(source.peerCertificate);
       } catch {
-        return { kind: 'fail', reason: 'mtls_svid_invalid', detail: 'peer certificate is not valid DER', cached: false };
+        return {
+          kind: 'fail',
+          reason: 'mtls_svid_invalid',
+          detail: 'peer certificate is not valid DER',
+          cached: false,
+        };
       }
       return finish(this.#verifyLeaf(leaf, bundles), now, false);
     }
@@ -114,10 +124,16 @@ export class PeerIdentityResolver {
 }
 
 function finish(verdict: Verdict, now: number, cached: boolean): PeerResult {
-  if ('reason' in verdict) return { kind: 'fail', reason: verdict.reason, detail: verdict.detail, cached };
+  if ('reason' in verdict)
+    return { kind: 'fail', reason: verdict.reason, detail: verdict.detail, cached };
   const { identity } = verdict;
   if (now < identity.notBefore || now > identity.notAfter)
-    return { kind: 'fail', reason: 'mtls_cert_expired', detail: 'peer certificate is outside its validity period', cached };
+    return {
+      kind: 'fail',
+      reason: 'mtls_cert_expired',
+      detail: 'peer certificate is outside its validity period',
+      cached,
+    };
   return { kind: 'ok', identity, cached };
 }
 
@@ -126,7 +142,11 @@ function reject(reason: PeerFailureReason, detail: string): never {
 }
 
 /** The X.509-SVID peer rules (x509-svid-rules.md part A), for a leaf already parsed. */
-function verifySvid(leaf: X509Certificate, bundles: TrustBundleSet, fingerprint256: string): PeerIdentity {
+function verifySvid(
+  leaf: X509Certificate,
+  bundles: TrustBundleSet,
+  fingerprint256: string,
+): PeerIdentity {
   let facts;
   try {
     facts = readCertificateFacts(leaf.raw);
@@ -139,9 +159,13 @@ function verifySvid(leaf: X509Certificate, bundles: TrustBundleSet, fingerprint2
   try {
     spiffeId = parseSpiffeId(facts.uris[0] as string);
   } catch (error) {
-    reject('mtls_svid_invalid', `URI SAN is not a valid SPIFFE ID (${(error as MeshlessError).code})`);
+    reject(
+      'mtls_svid_invalid',
+      `URI SAN is not a valid SPIFFE ID (${(error as MeshlessError).code})`,
+    );
   }
-  if (spiffeId.isTrustDomainId) reject('mtls_svid_invalid', 'SPIFFE ID of a workload must have a path');
+  if (spiffeId.isTrustDomainId)
+    reject('mtls_svid_invalid', 'SPIFFE ID of a workload must have a path');
   if (facts.isCa) reject('mtls_svid_invalid', 'leaf certificate must not be a CA');
   const ku = facts.keyUsage;
   if (ku === undefined || (ku & KeyUsageFlags.digitalSignature) === 0)
@@ -150,7 +174,8 @@ function verifySvid(leaf: X509Certificate, bundles: TrustBundleSet, fingerprint2
     reject('mtls_svid_invalid', 'leaf certificate must not have keyCertSign or cRLSign');
   const td = spiffeId.trustDomain.name;
   const roots = bundles.get(td);
-  if (!roots || roots.length === 0) reject('mtls_untrusted_domain', `no trust bundle for trust domain ${td}`);
+  if (!roots || roots.length === 0)
+    reject('mtls_untrusted_domain', `no trust bundle for trust domain ${td}`);
   // The chain must end at a root of the leaf's own trust domain.
   if (!roots.some((root) => leaf.checkIssued(root) && leaf.verify(root.publicKey)))
     reject('mtls_untrusted_domain', `certificate is not issued by a root of trust domain ${td}`);

@@ -126,7 +126,8 @@ function validatePath(path: string): void {
     if (i === path.length || path.charCodeAt(i) === 0x2f) {
       const segment = path.slice(segmentStart, i);
       if (segment === '') {
-        if (i === path.length) fail('ERR_SPIFFE_ID_TRAILING_SLASH', 'path cannot have a trailing slash');
+        if (i === path.length)
+          fail('ERR_SPIFFE_ID_TRAILING_SLASH', 'path cannot have a trailing slash');
         fail('ERR_SPIFFE_ID_PATH_EMPTY_SEGMENT', 'path cannot contain empty segments');
       }
       if (segment === '.' || segment === '..')
@@ -155,7 +156,8 @@ function validatePath(path: string): void {
  * ```
  */
 export function parseSpiffeId(input: string): SpiffeId {
-  if (typeof input !== 'string' || input.length === 0) fail('ERR_SPIFFE_ID_EMPTY', 'SPIFFE ID is empty');
+  if (typeof input !== 'string' || input.length === 0)
+    fail('ERR_SPIFFE_ID_EMPTY', 'SPIFFE ID is empty');
   // Length is checked in UTF-8 bytes, but any non-ASCII char is rejected below anyway.
   if (input.length > MAX_ID_LENGTH) fail('ERR_SPIFFE_ID_TOO_LONG', 'SPIFFE ID exceeds 2048 bytes');
   if (!input.startsWith(SCHEME)) fail('ERR_SPIFFE_ID_SCHEME', 'scheme is missing or invalid');

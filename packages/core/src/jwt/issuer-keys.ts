@@ -41,7 +41,8 @@ export class IssuerKeys {
       return await keys(header, token);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw error;
+      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS')
+        throw error;
       throw new KeysUnavailableError('JWKS could not be fetched', { cause: error });
     }
   };
@@ -85,7 +86,8 @@ export class IssuerKeys {
     const meta = doc as { issuer?: unknown; jwks_uri?: unknown };
     if (meta.issuer !== this.config.issuer)
       throw new KeysUnavailableError('OIDC discovery document names a different issuer');
-    if (typeof meta.jwks_uri !== 'string') throw new KeysUnavailableError('OIDC discovery document has no jwks_uri');
+    if (typeof meta.jwks_uri !== 'string')
+      throw new KeysUnavailableError('OIDC discovery document has no jwks_uri');
     return this.#remote(meta.jwks_uri);
   }
 }

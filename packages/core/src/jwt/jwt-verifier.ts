@@ -48,7 +48,18 @@ export interface JwtVerifierOptions {
   fetch?: typeof fetch;
 }
 
-const DEFAULT_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
+const DEFAULT_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+];
 const MAX_TOKEN_BYTES = 8192;
 const MAX_CACHE_ENTRY_MS = 5 * 60_000;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -105,15 +116,37 @@ export class JwtVerifier {
       kid = typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
       iss = decodeJwt(token).iss;
     } catch {
-      return { kind: 'fail', reason: 'jwt_malformed', detail: 'token header or payload is not valid JSON' };
+      return {
+        kind: 'fail',
+        reason: 'jwt_malformed',
+        detail: 'token header or payload is not valid JSON',
+      };
     }
-    if (typeof iss !== 'string') return { kind: 'fail', reason: 'jwt_issuer_unknown', detail: 'token has no iss claim', alg, kid };
+    if (typeof iss !== 'string')
+      return {
+        kind: 'fail',
+        reason: 'jwt_issuer_unknown',
+        detail: 'token has no iss claim',
+        alg,
+        kid,
+      };
     const keys = this.#issuers.get(iss);
     if (!keys)
-      return { kind: 'fail', reason: 'jwt_issuer_unknown', detail: 'no rule for the token issuer', alg, kid };
+      return {
+        kind: 'fail',
+        reason: 'jwt_issuer_unknown',
+        detail: 'no rule for the token issuer',
+        alg,
+        kid,
+      };
     const ctx = { issuer: iss, alg, kid };
     if (alg === undefined || !this.#algorithms.includes(alg))
-      return { kind: 'fail', reason: 'jwt_alg_not_allowed', detail: 'token algorithm is not allowed', ...ctx };
+      return {
+        kind: 'fail',
+        reason: 'jwt_alg_not_allowed',
+        detail: 'token algorithm is not allowed',
+        ...ctx,
+      };
 
     try {
       const audiences = keys.config.audiences;
@@ -135,7 +168,10 @@ export class JwtVerifier {
       const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
       this.#cache.set(cacheKey, {
         token: verified,
-        until: Math.min(exp === undefined ? Infinity : exp + this.#tolerance * 1000, now + MAX_CACHE_ENTRY_MS),
+        until: Math.min(
+          exp === undefined ? Infinity : exp + this.#tolerance * 1000,
+          now + MAX_CACHE_ENTRY_MS,
+        ),
         exp,
         nbf: typeof payload.nbf === 'number' ? payload.nbf * 1000 : undefined,
       });
@@ -151,7 +187,12 @@ export class JwtVerifier {
     if (entry.exp !== undefined && now >= entry.exp + skew)
       return { kind: 'fail', reason: 'jwt_expired', detail: 'token is expired', ...ctx };
     if (entry.nbf !== undefined && now < entry.nbf - skew)
-      return { kind: 'fail', reason: 'jwt_not_yet_valid', detail: 'token is not yet valid', ...ctx };
+      return {
+        kind: 'fail',
+        reason: 'jwt_not_yet_valid',
+        detail: 'token is not yet valid',
+        ...ctx,
+      };
     return undefined;
   }
 }
@@ -165,8 +206,10 @@ function classify(error: unknown): { reason: TokenFailureReason; detail: string 
     case 'ERR_JWT_EXPIRED':
       return { reason: 'jwt_expired', detail: 'token is expired' };
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (e.claim === 'aud') return { reason: 'jwt_audience_mismatch', detail: 'token audience is not accepted' };
-      if (e.claim === 'nbf') return { reason: 'jwt_not_yet_valid', detail: 'token is not yet valid' };
+      if (e.claim === 'aud')
+        return { reason: 'jwt_audience_mismatch', detail: 'token audience is not accepted' };
+      if (e.claim === 'nbf')
+        return { reason: 'jwt_not_yet_valid', detail: 'token is not yet valid' };
       return { reason: 'jwt_claims_invalid', detail: `claim ${String(e.claim)} failed validation` };
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
     case 'ERR_JWKS_NO_MATCHING_KEY':

@@ -11,7 +11,9 @@ const PREFIX = 'Bearer ';
  * test is case-sensitive, as in Envoy: `bearer x` or `Basic …` count as no token (anonymous).
  * Several Authorization headers are ambiguous and refused.
  */
-export function findBearerToken(headers: Record<string, string | string[] | undefined>): TokenLookup {
+export function findBearerToken(
+  headers: Record<string, string | string[] | undefined>,
+): TokenLookup {
   const value = headers['authorization'];
   if (value === undefined) return { kind: 'none' };
   if (Array.isArray(value)) return value.length === 0 ? { kind: 'none' } : { kind: 'ambiguous' };

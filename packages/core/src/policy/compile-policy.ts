@@ -1,4 +1,9 @@
-import type { AuthorizationAction, AuthorizationPolicy, OperationSpec, SourceSpec } from './model.js';
+import type {
+  AuthorizationAction,
+  AuthorizationPolicy,
+  OperationSpec,
+  SourceSpec,
+} from './model.js';
 import {
   compileNamespaceMatch,
   compileStringMatch,
@@ -96,7 +101,10 @@ function all(preds: (Predicate | undefined)[]): Predicate {
 function compileSource(s: SourceSpec, ctx: CompileContext): Predicate {
   const principal = (v: string): StringMatcher[] =>
     expandPrincipal(v, ctx).map((p) => compileStringMatchWithPrefix(p, 'spiffe://'));
-  const requestPrincipal = (values: string[] | undefined, notValues: string[] | undefined): Predicate | undefined => {
+  const requestPrincipal = (
+    values: string[] | undefined,
+    notValues: string[] | undefined,
+  ): Predicate | undefined => {
     if (!values && !notValues) return undefined;
     const pos = values?.map(compileRequestPrincipal);
     const neg = notValues?.map(compileRequestPrincipal);
@@ -110,7 +118,12 @@ function compileSource(s: SourceSpec, ctx: CompileContext): Predicate {
   return all([
     field(s.principals, s.notPrincipals, principal, (a) => a.principal),
     requestPrincipal(s.requestPrincipals, s.notRequestPrincipals),
-    field(s.namespaces, s.notNamespaces, (v) => [compileNamespaceMatch(v)], (a) => a.principal),
+    field(
+      s.namespaces,
+      s.notNamespaces,
+      (v) => [compileNamespaceMatch(v)],
+      (a) => a.principal,
+    ),
   ]);
 }
 
@@ -119,7 +132,12 @@ function compileOperation(o: OperationSpec): Predicate {
   const lowerHost = (v: string) => [compileStringMatch(v.toLowerCase())];
   return all([
     field(o.hosts, o.notHosts, lowerHost, (a) => a.host.toLowerCase()),
-    field(o.ports, o.notPorts, (v) => [(p: string) => p === String(Number(v))], (a) => String(a.port)),
+    field(
+      o.ports,
+      o.notPorts,
+      (v) => [(p: string) => p === String(Number(v))],
+      (a) => String(a.port),
+    ),
     field(o.methods, o.notMethods, one, (a) => a.method),
     field(o.paths, o.notPaths, one, (a) => a.path),
   ]);

@@ -3,7 +3,8 @@ import type { AuthzAttributes, CompiledPolicy } from './compile-policy.js';
 /** Outcome of authorization, before telemetry and HTTP mapping. */
 export interface AuthzResult {
   allow: boolean;
-  reason: 'authz_allow_policy' | 'authz_allow_default' | 'authz_deny_policy' | 'authz_no_allow_match';
+  reason:
+    'authz_allow_policy' | 'authz_allow_default' | 'authz_deny_policy' | 'authz_no_allow_match';
   /** `namespace/name` of the deciding policy (absent for the default). */
   policy?: string;
   rule?: number;
@@ -13,7 +14,8 @@ export interface AuthzResult {
 }
 
 function firstMatch(policy: CompiledPolicy, attrs: AuthzAttributes): number {
-  for (let i = 0; i < policy.rules.length; i++) if ((policy.rules[i] as (a: AuthzAttributes) => boolean)(attrs)) return i;
+  for (let i = 0; i < policy.rules.length; i++)
+    if ((policy.rules[i] as (a: AuthzAttributes) => boolean)(attrs)) return i;
   return -1;
 }
 
@@ -22,14 +24,20 @@ function firstMatch(policy: CompiledPolicy, attrs: AuthzAttributes): number {
  * request no ALLOW policy matches is denied); AUDIT only marks; dry-run policies are evaluated and
  * reported but never enforced and never cause the default deny.
  */
-export function evaluatePolicies(policies: readonly CompiledPolicy[], attrs: AuthzAttributes): AuthzResult {
+export function evaluatePolicies(
+  policies: readonly CompiledPolicy[],
+  attrs: AuthzAttributes,
+): AuthzResult {
   let audit = false;
   let dryRun: AuthzResult['dryRun'];
   for (const p of policies) {
     if (p.action !== 'AUDIT') continue;
     if (firstMatch(p, attrs) >= 0) audit = true;
   }
-  const extras = (): Pick<AuthzResult, 'audit' | 'dryRun'> => ({ ...(audit ? { audit } : {}), ...(dryRun ? { dryRun } : {}) });
+  const extras = (): Pick<AuthzResult, 'audit' | 'dryRun'> => ({
+    ...(audit ? { audit } : {}),
+    ...(dryRun ? { dryRun } : {}),
+  });
 
   for (const p of policies) {
     if (p.action !== 'DENY') continue;
@@ -39,7 +47,14 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], attrs: Aut
       dryRun ??= { wouldDeny: true, policy: p.name };
       continue;
     }
-    return { allow: false, reason: 'authz_deny_policy', policy: p.name, rule, action: 'DENY', ...extras() };
+    return {
+      allow: false,
+      reason: 'authz_deny_policy',
+      policy: p.name,
+      rule,
+      action: 'DENY',
+      ...extras(),
+    };
   }
 
   let anyAllow = false;
@@ -54,7 +69,15 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], attrs: Aut
       continue;
     }
     anyAllow = true;
-    if (rule >= 0) return { allow: true, reason: 'authz_allow_policy', policy: p.name, rule, action: 'ALLOW', ...extras() };
+    if (rule >= 0)
+      return {
+        allow: true,
+        reason: 'authz_allow_policy',
+        policy: p.name,
+        rule,
+        action: 'ALLOW',
+        ...extras(),
+      };
   }
   if (anyDryAllow && !dryAllowMatched) dryRun ??= { wouldDeny: true };
   if (anyAllow) return { allow: false, reason: 'authz_no_allow_match', ...extras() };

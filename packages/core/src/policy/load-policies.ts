@@ -12,10 +12,33 @@ import type {
 } from './model.js';
 
 const API_VERSIONS = new Set(['security.istio.io/v1', 'security.istio.io/v1beta1']);
-const SOURCE_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces'] as const;
+const SOURCE_FIELDS = [
+  'principals',
+  'notPrincipals',
+  'requestPrincipals',
+  'notRequestPrincipals',
+  'namespaces',
+  'notNamespaces',
+] as const;
 /** Istio fields meshless does not evaluate yet: refused at load rather than silently ignored. */
-const SOURCE_FIELDS_LATER = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts'];
-const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
+const SOURCE_FIELDS_LATER = [
+  'ipBlocks',
+  'notIpBlocks',
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+  'serviceAccounts',
+  'notServiceAccounts',
+];
+const OPERATION_FIELDS = [
+  'hosts',
+  'notHosts',
+  'ports',
+  'notPorts',
+  'methods',
+  'notMethods',
+  'paths',
+  'notPaths',
+] as const;
 
 type Loc = PolicyErrorLocation;
 
@@ -32,11 +55,21 @@ function expectObject(v: unknown, loc: Loc): Record<string, unknown> {
   return v;
 }
 
-function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], loc: Loc, later: readonly string[] = []): void {
+function onlyKeys(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  loc: Loc,
+  later: readonly string[] = [],
+): void {
   for (const key of Object.keys(obj)) {
     if (later.includes(key))
-      throw new PolicyError('ERR_POLICY_UNSUPPORTED', `field "${key}" is not supported by meshless yet`, at(loc, key));
-    if (!allowed.includes(key)) throw new PolicyError('ERR_POLICY_FIELD', `unknown field "${key}"`, at(loc, key));
+      throw new PolicyError(
+        'ERR_POLICY_UNSUPPORTED',
+        `field "${key}" is not supported by meshless yet`,
+        at(loc, key),
+      );
+    if (!allowed.includes(key))
+      throw new PolicyError('ERR_POLICY_FIELD', `unknown field "${key}"`, at(loc, key));
   }
 }
 
@@ -62,19 +95,29 @@ function validateSource(raw: unknown, loc: Loc): SourceSpec {
 function validateOperation(raw: unknown, loc: Loc): OperationSpec {
   const obj = expectObject(raw, loc);
   onlyKeys(obj, OPERATION_FIELDS, loc);
-  if (Object.keys(obj).length === 0) throw new PolicyError('ERR_POLICY_VALUE', 'empty operation', loc);
+  if (Object.keys(obj).length === 0)
+    throw new PolicyError('ERR_POLICY_VALUE', 'empty operation', loc);
   const out: OperationSpec = {};
-  for (const f of OPERATION_FIELDS) if (obj[f] !== undefined) out[f] = stringList(obj[f], at(loc, f));
+  for (const f of OPERATION_FIELDS)
+    if (obj[f] !== undefined) out[f] = stringList(obj[f], at(loc, f));
   for (const f of ['ports', 'notPorts'] as const) {
     out[f]?.forEach((p, i) => {
       if (!/^[0-9]{1,5}$/.test(p) || Number(p) > 65535)
-        throw new PolicyError('ERR_POLICY_VALUE', 'port must be a number 0-65535', at(loc, `${f}[${i}]`));
+        throw new PolicyError(
+          'ERR_POLICY_VALUE',
+          'port must be a number 0-65535',
+          at(loc, `${f}[${i}]`),
+        );
     });
   }
   for (const f of ['paths', 'notPaths'] as const) {
     out[f]?.forEach((p, i) => {
       if (p.includes('{'))
-        throw new PolicyError('ERR_POLICY_UNSUPPORTED', 'path templates are not supported by meshless yet', at(loc, `${f}[${i}]`));
+        throw new PolicyError(
+          'ERR_POLICY_UNSUPPORTED',
+          'path templates are not supported by meshless yet',
+          at(loc, `${f}[${i}]`),
+        );
     });
   }
   return out;
@@ -113,7 +156,12 @@ function validateSelector(raw: unknown, loc: Loc): { matchLabels?: Record<string
   if (obj['matchLabels'] === undefined) return {};
   const labels = expectObject(obj['matchLabels'], at(loc, 'matchLabels'));
   for (const [k, v] of Object.entries(labels))
-    if (typeof v !== 'string') throw new PolicyError('ERR_POLICY_VALUE', 'label values are strings', at(loc, `matchLabels.${k}`));
+    if (typeof v !== 'string')
+      throw new PolicyError(
+        'ERR_POLICY_VALUE',
+        'label values are strings',
+        at(loc, `matchLabels.${k}`),
+      );
   return { matchLabels: labels as Record<string, string> };
 }
 
@@ -124,10 +172,18 @@ function validateMetadata(raw: unknown, loc: Loc): PolicyDocument['metadata'] {
   const meta: PolicyDocument['metadata'] = { name: obj['name'] };
   if (obj['namespace'] !== undefined) {
     if (typeof obj['namespace'] !== 'string' || obj['namespace'] === '')
-      throw new PolicyError('ERR_POLICY_VALUE', 'metadata.namespace must be a string', at(loc, 'namespace'));
+      throw new PolicyError(
+        'ERR_POLICY_VALUE',
+        'metadata.namespace must be a string',
+        at(loc, 'namespace'),
+      );
     meta.namespace = obj['namespace'];
   }
-  if (obj['annotations'] !== undefined) meta.annotations = expectObject(obj['annotations'], at(loc, 'annotations')) as Record<string, string>;
+  if (obj['annotations'] !== undefined)
+    meta.annotations = expectObject(obj['annotations'], at(loc, 'annotations')) as Record<
+      string,
+      string
+    >;
   return meta;
 }
 
@@ -137,38 +193,73 @@ function validateAuthorizationPolicy(doc: Record<string, unknown>, loc: Loc): Au
   onlyKeys(spec, ['selector', 'action', 'rules', 'targetRef', 'targetRefs'], sloc, ['provider']);
   const action = spec['action'] ?? 'ALLOW';
   if (action === 'CUSTOM')
-    throw new PolicyError('ERR_POLICY_UNSUPPORTED', 'action CUSTOM is not supported by meshless yet', at(sloc, 'action'));
+    throw new PolicyError(
+      'ERR_POLICY_UNSUPPORTED',
+      'action CUSTOM is not supported by meshless yet',
+      at(sloc, 'action'),
+    );
   if (action !== 'ALLOW' && action !== 'DENY' && action !== 'AUDIT')
-    throw new PolicyError('ERR_POLICY_VALUE', 'action must be ALLOW, DENY, AUDIT or CUSTOM', at(sloc, 'action'));
-  const out: AuthorizationPolicy = { kind: 'AuthorizationPolicy', metadata: validateMetadata(doc['metadata'], at(loc, 'metadata')), spec: { action } };
-  if (spec['selector'] !== undefined) out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
+    throw new PolicyError(
+      'ERR_POLICY_VALUE',
+      'action must be ALLOW, DENY, AUDIT or CUSTOM',
+      at(sloc, 'action'),
+    );
+  const out: AuthorizationPolicy = {
+    kind: 'AuthorizationPolicy',
+    metadata: validateMetadata(doc['metadata'], at(loc, 'metadata')),
+    spec: { action },
+  };
+  if (spec['selector'] !== undefined)
+    out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
   if (spec['rules'] !== undefined) {
-    if (!Array.isArray(spec['rules'])) throw new PolicyError('ERR_POLICY_FIELD', 'rules must be a list', at(sloc, 'rules'));
+    if (!Array.isArray(spec['rules']))
+      throw new PolicyError('ERR_POLICY_FIELD', 'rules must be a list', at(sloc, 'rules'));
     out.spec.rules = spec['rules'].map((r, i) => validateRule(r, at(sloc, `rules[${i}]`)));
   }
   if (action === 'DENY' && (out.spec.rules ?? []).length === 0)
-    throw new PolicyError('ERR_POLICY_VALUE', 'a DENY policy needs at least one rule', at(sloc, 'rules'));
+    throw new PolicyError(
+      'ERR_POLICY_VALUE',
+      'a DENY policy needs at least one rule',
+      at(sloc, 'rules'),
+    );
   return out;
 }
 
-function validateRequestAuthentication(doc: Record<string, unknown>, loc: Loc): RequestAuthentication {
+function validateRequestAuthentication(
+  doc: Record<string, unknown>,
+  loc: Loc,
+): RequestAuthentication {
   const spec = expectObject(doc['spec'] ?? {}, at(loc, 'spec'));
   const sloc = at(loc, 'spec');
   onlyKeys(spec, ['selector', 'jwtRules', 'targetRef', 'targetRefs'], sloc);
-  const out: RequestAuthentication = { kind: 'RequestAuthentication', metadata: validateMetadata(doc['metadata'], at(loc, 'metadata')), spec: {} };
-  if (spec['selector'] !== undefined) out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
+  const out: RequestAuthentication = {
+    kind: 'RequestAuthentication',
+    metadata: validateMetadata(doc['metadata'], at(loc, 'metadata')),
+    spec: {},
+  };
+  if (spec['selector'] !== undefined)
+    out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
   if (spec['jwtRules'] !== undefined) {
-    if (!Array.isArray(spec['jwtRules'])) throw new PolicyError('ERR_POLICY_FIELD', 'jwtRules must be a list', at(sloc, 'jwtRules'));
+    if (!Array.isArray(spec['jwtRules']))
+      throw new PolicyError('ERR_POLICY_FIELD', 'jwtRules must be a list', at(sloc, 'jwtRules'));
     out.spec.jwtRules = spec['jwtRules'].map((raw, i) => {
       const l = at(sloc, `jwtRules[${i}]`);
       const r = expectObject(raw, l);
       onlyKeys(r, ['issuer', 'audiences', 'jwksUri'], l, [
-        'jwks', 'fromHeaders', 'fromParams', 'fromCookies', 'outputPayloadToHeader', 'outputClaimToHeaders', 'forwardOriginalToken', 'timeout',
+        'jwks',
+        'fromHeaders',
+        'fromParams',
+        'fromCookies',
+        'outputPayloadToHeader',
+        'outputClaimToHeaders',
+        'forwardOriginalToken',
+        'timeout',
       ]);
       if (typeof r['issuer'] !== 'string' || r['issuer'] === '')
         throw new PolicyError('ERR_POLICY_VALUE', 'issuer is required', at(l, 'issuer'));
       const rule: JwtRule = { issuer: r['issuer'] };
-      if (r['audiences'] !== undefined) rule.audiences = stringList(r['audiences'], at(l, 'audiences'));
+      if (r['audiences'] !== undefined)
+        rule.audiences = stringList(r['audiences'], at(l, 'audiences'));
       if (r['jwksUri'] !== undefined) {
         if (typeof r['jwksUri'] !== 'string' || !URL.canParse(r['jwksUri']))
           throw new PolicyError('ERR_POLICY_VALUE', 'jwksUri must be a URL', at(l, 'jwksUri'));
@@ -183,14 +274,22 @@ function validateRequestAuthentication(doc: Record<string, unknown>, loc: Loc): 
 function validateDocument(raw: unknown, loc: Loc): PolicyDocument {
   const doc = expectObject(raw, loc);
   if (typeof doc['apiVersion'] !== 'string' || !API_VERSIONS.has(doc['apiVersion']))
-    throw new PolicyError('ERR_POLICY_KIND', 'apiVersion must be security.istio.io/v1 or v1beta1', at(loc, 'apiVersion'));
+    throw new PolicyError(
+      'ERR_POLICY_KIND',
+      'apiVersion must be security.istio.io/v1 or v1beta1',
+      at(loc, 'apiVersion'),
+    );
   switch (doc['kind']) {
     case 'AuthorizationPolicy':
       return validateAuthorizationPolicy(doc, loc);
     case 'RequestAuthentication':
       return validateRequestAuthentication(doc, loc);
     default:
-      throw new PolicyError('ERR_POLICY_KIND', `unsupported kind "${String(doc['kind'])}"`, at(loc, 'kind'));
+      throw new PolicyError(
+        'ERR_POLICY_KIND',
+        `unsupported kind "${String(doc['kind'])}"`,
+        at(loc, 'kind'),
+      );
   }
 }
 
@@ -199,10 +298,14 @@ function parseYaml(text: string, file?: string): unknown[] {
   if (!Array.isArray(docs)) return [];
   return docs.map((d, i) => {
     if (d.errors.length > 0)
-      throw new PolicyError('ERR_POLICY_PARSE', `invalid YAML: ${d.errors[0]?.code ?? 'syntax error'}`, {
-        ...(file ? { file } : {}),
-        document: i,
-      });
+      throw new PolicyError(
+        'ERR_POLICY_PARSE',
+        `invalid YAML: ${d.errors[0]?.code ?? 'syntax error'}`,
+        {
+          ...(file ? { file } : {}),
+          document: i,
+        },
+      );
     return d.toJS() as unknown;
   });
 }
@@ -218,13 +321,24 @@ function parseYaml(text: string, file?: string): unknown[] {
  * const set = loadPolicies(fs.readFileSync('policies.yaml', 'utf8'));
  * ```
  */
-export function loadPolicies(source: string | object | object[], options: { file?: string } = {}): PolicySet {
-  const raw = typeof source === 'string' ? parseYaml(source, options.file) : Array.isArray(source) ? source : [source];
+export function loadPolicies(
+  source: string | object | object[],
+  options: { file?: string } = {},
+): PolicySet {
+  const raw =
+    typeof source === 'string'
+      ? parseYaml(source, options.file)
+      : Array.isArray(source)
+        ? source
+        : [source];
   const authorizationPolicies: AuthorizationPolicy[] = [];
   const requestAuthentications: RequestAuthentication[] = [];
   raw.forEach((doc, i) => {
     if (doc === null || doc === undefined) return; // empty YAML document (`---` at the end)
-    const parsed = validateDocument(doc, { ...(options.file ? { file: options.file } : {}), document: i });
+    const parsed = validateDocument(doc, {
+      ...(options.file ? { file: options.file } : {}),
+      document: i,
+    });
     if (parsed.kind === 'AuthorizationPolicy') authorizationPolicies.push(parsed);
     else requestAuthentications.push(parsed);
   });

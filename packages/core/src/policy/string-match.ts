@@ -24,7 +24,8 @@ export function compileStringMatchWithPrefix(pattern: string, prefix: string): S
   if (pattern.startsWith('*')) {
     // Istio compiles this to the regex `spiffe://.*<suffix>` (CVE-2020-16844 got it wrong).
     const suffix = pattern.slice(1);
-    return (v) => v.startsWith(prefix) && v.length >= prefix.length + suffix.length && v.endsWith(suffix);
+    return (v) =>
+      v.startsWith(prefix) && v.length >= prefix.length + suffix.length && v.endsWith(suffix);
   }
   return compileStringMatch(prefix + pattern);
 }

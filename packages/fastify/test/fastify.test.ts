@@ -1,0 +1,187 @@
+import type { AddressInfo } from 'node:net';
+import {
+  createMeshFixture,
+  createSpanRecorder,
+  mtlsRequest,
+  type MeshFixture,
+  type SpanRecorder,
+} from '@meshless/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { meshless, meshlessRewriteUrl } from '../src/index.js';
+import defaultExport from '../src/index.js';
+
+let mesh: MeshFixture;
+let token: string;
+let spans: SpanRecorder;
+const apps: FastifyInstance[] = [];
+
+async function start(opts: { rewrite: boolean }): Promise<string> {
+  const app = Fastify({
+    https: mesh.serverTls(),
+    ...(opts.rewrite ? { rewriteUrl: meshlessRewriteUrl() } : {}),
+  });
+  await app.register(meshless, {
+    workload: { namespace: 'payments', trustDomain: mesh.trustDomain },
+    trustBundles: { [mesh.trustDomain]: mesh.ca.rootPem },
+    policies: mesh.policies(),
+    jwt: { fetch: mesh.op.fetch },
+    telemetry: { tracerProvider: spans.provider },
+  });
+  const handler = async (request: import('fastify').FastifyRequest) => ({
+    url: request.url,
+    principal: request.auth?.principal,
+    client: request.auth?.claims?.['client_id'],
+    policy: request.auth?.decision.policy,
+  });
+  app.post('/charge', handler);
+  app.get('/charge/*', handler);
+  app.get('/admin', async () => ({ reached: 'admin' }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  apps.push(app);
+  return `https://localhost:${(app.server.address() as AddressInfo).port}`;
+}
+
+let base: string;
+let baseNoRewrite: string;
+
+beforeAll(async () => {
+  mesh = await createMeshFixture();
+  token = await mesh.token();
+  spans = createSpanRecorder();
+  base = await start({ rewrite: true });
+  baseNoRewrite = await start({ rewrite: false });
+});
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  await mesh.close();
+  await spans.shutdown();
+});
+
+const call = (
+  path: string,
+  opts: {
+    cert?: 'checkout' | 'frontend' | 'rogue' | 'none';
+    token?: string | null;
+    method?: string;
+    base?: string;
+  } = {},
+) => {
+  const who = opts.cert ?? 'checkout';
+  const svid = who === 'none' ? undefined : mesh[who];
+  const bearer = opts.token === undefined ? token : opts.token;
+  return mtlsRequest(opts.base ?? base, {
+    path,
+    method: opts.method ?? 'POST',
+    ca: mesh.ca.rootPem,
+    ...(svid ? { cert: svid.chainPem, key: svid.keyPem } : {}),
+    headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+  });
+};
+
+describe('@meshless/fastify over real mTLS', () => {
+  it('exports the plugin as default and named', () => {
+    expect(defaultExport).toBe(meshless);
+  });
+
+  it('allows checkout with a valid token and sets request.auth', async () => {
+    const res = await call('/charge');
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({
+      url: '/charge',
+      principal: 'spiffe://example.org/ns/payments/sa/checkout',
+      client: 'checkout',
+      policy: 'payments/allow-checkout',
+    });
+  });
+
+  it.each([
+    ['none', 403, 'mtls_required'],
+    ['frontend', 403, 'authz_no_allow_match'],
+    ['rogue', 403, 'mtls_unverified'],
+  ] as const)('caller %s is denied with %i %s', async (cert, status, reason) => {
+    const res = await call('/charge', { cert });
+    expect(res.status).toBe(status);
+    expect(res.json()).toMatchObject({ error: 'forbidden', reason });
+  });
+
+  it('answers an expired-looking or tampered token with 401 and a Bearer challenge', async () => {
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const res = await call('/charge', {
+      token: `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`,
+    });
+    expect(res.status).toBe(401);
+    expect(res.json()).toMatchObject({ error: 'invalid_token', reason: 'jwt_signature_invalid' });
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="meshless", error="invalid_token"/,
+    );
+  });
+
+  it('answers a malformed token with 401 invalid_request', async () => {
+    const res = await call('/charge', { token: 'not-a-jwt' });
+    expect(res.status).toBe(401);
+    expect(res.json()).toMatchObject({ error: 'invalid_request', reason: 'jwt_malformed' });
+  });
+
+  it.each([['/charge/../admin'], ['//admin'], ['/charge/..%2Fadmin'], ['/admin#x'], ['/admin?x']])(
+    'path bypass %s is denied by the DENY policy',
+    async (path) => {
+      const res = await call(path, { method: 'GET' });
+      expect(res.status).toBe(403);
+      expect(res.json()).toMatchObject({ reason: 'authz_deny_policy' });
+    },
+  );
+
+  it('with meshlessRewriteUrl, Fastify routes on the normalized path', async () => {
+    const res = await call('/charge/a/..//b?z=1', { method: 'GET' });
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ url: '/charge/b?z=1' });
+  });
+
+  it('without rewriteUrl, an allowed but non-normalized path is refused rather than routed elsewhere', async () => {
+    const ok = await call('/charge/b', { method: 'GET', base: baseNoRewrite });
+    expect(ok.status).toBe(200);
+    const res = await call('/charge/a/../b', { method: 'GET', base: baseNoRewrite });
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ reason: 'request_invalid_path' });
+  });
+
+  it('records authn.mtls, authn.jwt and authz.decision spans for a deny', async () => {
+    spans.reset();
+    await call('/charge', { cert: 'frontend' });
+    expect(spans.spans().map((s) => s.name)).toEqual(['authn.mtls', 'authn.jwt', 'authz.decision']);
+    expect(spans.byName('authn.mtls')[0]!.attributes).toMatchObject({
+      'meshless.authn.result': 'success',
+      'meshless.principal.id': 'spiffe://example.org/ns/web/sa/frontend',
+    });
+    expect(spans.byName('authz.decision')[0]!.attributes).toMatchObject({
+      'meshless.authz.decision': 'deny',
+      'meshless.authz.reason': 'authz_no_allow_match',
+    });
+  });
+
+  it('fails at registration when the guard options cannot work', async () => {
+    const app = Fastify();
+    await expect(
+      app
+        .register(meshless, {
+          workload: { namespace: 'payments', trustDomain: 'example.org' },
+          policies: 'kind: [\n',
+        })
+        .ready(),
+    ).rejects.toMatchObject({ code: 'ERR_POLICY_PARSE' });
+    const missing = Fastify();
+    await expect(
+      missing
+        .register(meshless, {
+          workload: { namespace: 'payments', trustDomain: 'example.org' },
+          policies: '/nonexistent/policies.yaml',
+        })
+        .ready(),
+    ).rejects.toMatchObject({
+      code: 'ERR_POLICY_FILE',
+      location: { file: '/nonexistent/policies.yaml' },
+    });
+  });
+});
