@@ -6,7 +6,7 @@ import {
   type MeshFixture,
   type SpanRecorder,
 } from '@meshless/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meshless, meshlessRewriteUrl } from '../src/index.js';
 import defaultExport from '../src/index.js';
@@ -28,7 +28,7 @@ async function start(opts: { rewrite: boolean }): Promise<string> {
     jwt: { fetch: mesh.op.fetch },
     telemetry: { tracerProvider: spans.provider },
   });
-  const handler = async (request: import('fastify').FastifyRequest) => ({
+  const handler = (request: FastifyRequest) => ({
     url: request.url,
     principal: request.auth?.principal,
     client: request.auth?.claims?.['client_id'],
@@ -36,7 +36,7 @@ async function start(opts: { rewrite: boolean }): Promise<string> {
   });
   app.post('/charge', handler);
   app.get('/charge/*', handler);
-  app.get('/admin', async () => ({ reached: 'admin' }));
+  app.get('/admin', () => ({ reached: 'admin' }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   apps.push(app);
   return `https://localhost:${(app.server.address() as AddressInfo).port}`;
