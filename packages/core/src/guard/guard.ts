@@ -275,6 +275,10 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
 
   function finalize(decision: Decision, action?: string): Decision {
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
+    if (!span.isRecording()) {
+      span.end();
+      return decision;
+    }
     const attrs: Attributes = {
       [A.ATTR_AUTHZ_DECISION]: decision.allow ? 'allow' : 'deny',
       [A.ATTR_AUTHZ_REASON]: decision.reason,

@@ -7,6 +7,7 @@ export type NormalizedPath =
   | { readonly ok: false; readonly detail: string };
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+const NEEDS_WORK = /%|\\|\/\/|\/\.\.?(?:\/|$)/;
 
 function decodeUnreserved(path: string, alsoSlashes: boolean): string {
   return path.replace(/%([0-9A-Fa-f]{2})/g, (match, hex: string) => {
@@ -56,7 +57,8 @@ export function normalizeRequestPath(
     if (path === '*') return { ok: true, path, query };
     return { ok: false, detail: 'path must be absolute' };
   }
-  if (mode === 'NONE') return { ok: true, path, query };
+  // Fast path: nothing to decode, no backslash, no dot segment, no empty segment.
+  if (mode === 'NONE' || !NEEDS_WORK.test(path)) return { ok: true, path, query };
   path = decodeUnreserved(path, mode === 'DECODE_AND_MERGE_SLASHES');
   path = path.replace(/\\/g, '/');
   if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES')
