@@ -10,7 +10,7 @@ export { createGuard } from './guard/guard.js';
 export type { Guard } from './guard/guard.js';
 export type { GuardOptions, MtlsMode } from './guard/options.js';
 export type { RequestFacts } from './guard/request-facts.js';
-export { denialBody } from './guard/decision.js';
+export { denialBody, internalErrorDecision } from './guard/decision.js';
 export type { Decision, DecisionReason, DenialBody } from './guard/decision.js';
 
 export { parseSpiffeId, parseTrustDomain, SpiffeId, TrustDomain } from './identity/spiffe-id.js';

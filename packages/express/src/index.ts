@@ -8,6 +8,7 @@ import {
   authContextOf,
   denialBody,
   factsFromIncomingMessage,
+  internalErrorDecision,
   toPendingGuard,
   type AuthContext,
   type Guard,
@@ -48,8 +49,11 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
   const guard = toPendingGuard(options);
   guard.ready.catch(() => undefined); // surfaced through `ready` and as 503s, never as an unhandled rejection
   const handler = (req: Request, res: Response, next: NextFunction): void => {
-    guard.check(factsFromIncomingMessage(req, req.originalUrl)).then(
-      (decision) => {
+    // Facts are read inside the promise: whatever throws becomes a 503 denial, never a 500.
+    Promise.resolve()
+      .then(() => guard.check(factsFromIncomingMessage(req, req.originalUrl)))
+      .catch(() => internalErrorDecision())
+      .then((decision) => {
         if (decision.allow) {
           if (decision.url !== undefined && decision.url !== req.originalUrl) {
             // Routing must see the path that was authorized. Mounted below a prefix, req.url cannot
@@ -70,9 +74,8 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
         }
         if (decision.headers) res.set(decision.headers);
         res.status(decision.status).json(denialBody(decision));
-      },
-      (error: unknown) => next(error),
-    );
+      })
+      .catch(next);
   };
   return Object.assign(handler, { ready: guard.ready });
 }

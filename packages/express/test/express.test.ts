@@ -188,6 +188,30 @@ describe('@meshless/express over real mTLS', () => {
       expect(JSON.stringify(s.attributes)).not.toContain(token.slice(0, 40));
   });
 
+  it('fails closed with 503 (never 500) when a guard throws', async () => {
+    const app = express();
+    const throwing = {
+      policies: { authorizationPolicies: [], requestAuthentications: [] },
+      check: () => {
+        throw new Error('boom');
+      },
+    };
+    app.use(meshless(throwing));
+    app.get('/', (_req, res) => res.send('reached'));
+    const http = await import('node:http');
+    const srv = http.createServer(app);
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const res = await fetch(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/`);
+    srv.close();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('30');
+    expect(await res.json()).toEqual({
+      error: 'unavailable',
+      reason: 'internal_error',
+      detail: 'the request could not be checked',
+    });
+  });
+
   it('fails closed with 503 when the guard cannot be built', async () => {
     const app = express();
     const mw = meshless({ workload: { namespace: 'payments', trustDomain: 'Not A Domain' } });

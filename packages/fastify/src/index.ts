@@ -8,8 +8,10 @@ import {
   createGuard,
   denialBody,
   factsFromIncomingMessage,
+  internalErrorDecision,
   normalizeRequestPath,
   type AuthContext,
+  type Decision,
   type Guard,
   type GuardOptions,
   type PathNormalization,
@@ -35,7 +37,12 @@ const plugin: FastifyPluginAsync<MeshlessFastifyOptions> = async (fastify, optio
   const guard = isGuard(options) ? options : await createGuard(options);
   fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', async (request, reply) => {
-    const decision = await guard.check(factsFromIncomingMessage(request.raw, request.originalUrl));
+    let decision: Decision;
+    try {
+      decision = await guard.check(factsFromIncomingMessage(request.raw, request.originalUrl));
+    } catch {
+      decision = internalErrorDecision(); // fail closed: 503, never Fastify's 500
+    }
     // Fastify routes before onRequest hooks run: the route it picked must be the path that was
     // authorized. Use `rewriteUrl: meshlessRewriteUrl()` so it routes on the normalized path.
     if (decision.allow && decision.url !== undefined && decision.url !== request.url) {

@@ -161,6 +161,19 @@ describe('@meshless/fastify over real mTLS', () => {
     });
   });
 
+  it('fails closed with 503 (never 500) when a guard throws', async () => {
+    const app = Fastify();
+    await app.register(meshless, {
+      policies: { authorizationPolicies: [], requestAuthentications: [] },
+      check: () => Promise.reject(new Error('boom')),
+    });
+    app.get('/', () => 'reached');
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ error: 'unavailable', reason: 'internal_error' });
+    await app.close();
+  });
+
   it('fails at registration when the guard options cannot work', async () => {
     const app = Fastify();
     await expect(

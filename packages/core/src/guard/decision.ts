@@ -84,3 +84,17 @@ export function denialBody(decision: Decision): DenialBody {
     ...(decision.detail ? { detail: decision.detail } : {}),
   };
 }
+
+/**
+ * The decision for a request that could not be checked at all (e.g. the guard failed to start or
+ * an adapter failed to read the request): 503, fail closed, never 500.
+ */
+export function internalErrorDecision(detail = 'the request could not be checked'): Decision {
+  return {
+    allow: false,
+    status: 503,
+    reason: 'internal_error',
+    detail,
+    headers: { 'retry-after': '30' },
+  };
+}

@@ -16,7 +16,7 @@ import { appliesTo, type WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
 import { createTrustBundleSet } from '../tls/trust-bundles.js';
 import { VERSION } from '../version.js';
-import type { Decision, DecisionReason } from './decision.js';
+import { internalErrorDecision, type Decision, type DecisionReason } from './decision.js';
 import type { GuardOptions, MtlsMode } from './options.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -312,9 +312,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         });
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal_error' });
         span.end();
-        decision = deny(503, 'internal_error', 'the request could not be checked', {
-          headers: { 'retry-after': RETRY_AFTER_SEC },
-        });
+        decision = internalErrorDecision();
       }
       if (onDecision) {
         try {

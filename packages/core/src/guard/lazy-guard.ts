@@ -1,4 +1,4 @@
-import type { Decision } from './decision.js';
+import { internalErrorDecision, type Decision } from './decision.js';
 import { createGuard, type Guard } from './guard.js';
 import type { GuardOptions } from './options.js';
 
@@ -12,13 +12,7 @@ function isGuard(value: GuardOptions | Guard): value is Guard {
   return typeof (value as Partial<Guard>).check === 'function';
 }
 
-const UNAVAILABLE: Decision = {
-  allow: false,
-  status: 503,
-  reason: 'internal_error',
-  detail: 'the guard could not be created',
-  headers: { 'retry-after': '30' },
-};
+const UNAVAILABLE: Decision = internalErrorDecision('the guard could not be created');
 
 /**
  * For adapters whose factory must return synchronously (Express middleware): takes a built guard
