@@ -62,6 +62,8 @@ const DEFAULT_ALGORITHMS = [
 ];
 const MAX_TOKEN_BYTES = 8192;
 const MAX_CACHE_ENTRY_MS = 5 * 60_000;
+const SAFE_ALG = /^[A-Za-z0-9+_-]{1,16}$/;
+const SAFE_KID = /^[\x21-\x7e]{1,256}$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 interface CacheEntry {
@@ -112,8 +114,9 @@ export class JwtVerifier {
     let kid: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
-      alg = typeof header.alg === 'string' ? header.alg : undefined;
-      kid = typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
+      // Unverified input that reaches spans and logs: keep only well-formed values.
+      alg = typeof header.alg === 'string' && SAFE_ALG.test(header.alg) ? header.alg : undefined;
+      kid = typeof header.kid === 'string' && SAFE_KID.test(header.kid) ? header.kid : undefined;
       iss = decodeJwt(token).iss;
     } catch {
       return {

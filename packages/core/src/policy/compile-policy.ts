@@ -4,6 +4,7 @@ import type {
   OperationSpec,
   SourceSpec,
 } from './model.js';
+import { parseBool } from './parse-bool.js';
 import {
   compileNamespaceMatch,
   compileStringMatch,
@@ -153,7 +154,7 @@ export function compilePolicy(policy: AuthorizationPolicy, ctx: CompileContext):
   return {
     name: `${policy.metadata.namespace ?? ctx.namespace}/${policy.metadata.name}`,
     action: policy.spec.action ?? 'ALLOW',
-    dryRun: policy.metadata.annotations?.['istio.io/dry-run'] === 'true',
+    dryRun: parseBool(policy.metadata.annotations?.['istio.io/dry-run'] ?? '') === true,
     rules,
   };
 }

@@ -10,76 +10,69 @@ export interface AuthzResult {
   rule?: number;
   action?: 'ALLOW' | 'DENY';
   audit?: boolean;
+  /** Set when the dry-run policies, evaluated on their own, would deny. */
   dryRun?: { wouldDeny: boolean; policy?: string };
 }
 
+type Verdict = Omit<AuthzResult, 'audit' | 'dryRun'>;
+
 function firstMatch(policy: CompiledPolicy, attrs: AuthzAttributes): number {
-  for (let i = 0; i < policy.rules.length; i++)
-    if ((policy.rules[i] as (a: AuthzAttributes) => boolean)(attrs)) return i;
+  const rules = policy.rules;
+  for (let i = 0; i < rules.length; i++)
+    if ((rules[i] as (a: AuthzAttributes) => boolean)(attrs)) return i;
   return -1;
 }
 
 /**
- * Istio's order: DENY (any match denies) then ALLOW (once any enforced ALLOW policy applies, a
- * request no ALLOW policy matches is denied); AUDIT only marks; dry-run policies are evaluated and
- * reported but never enforced and never cause the default deny.
+ * DENY (any match denies), then ALLOW (once any ALLOW policy applies, a request none matches is
+ * denied), over either the enforced or the dry-run policies only: Istio evaluates dry-run
+ * policies in a separate shadow engine.
+ */
+function decide(
+  policies: readonly CompiledPolicy[],
+  attrs: AuthzAttributes,
+  dryRun: boolean,
+): Verdict {
+  for (const p of policies) {
+    if (p.action !== 'DENY' || p.dryRun !== dryRun) continue;
+    const rule = firstMatch(p, attrs);
+    if (rule >= 0)
+      return { allow: false, reason: 'authz_deny_policy', policy: p.name, rule, action: 'DENY' };
+  }
+  let anyAllow = false;
+  for (const p of policies) {
+    if (p.action !== 'ALLOW' || p.dryRun !== dryRun) continue;
+    anyAllow = true;
+    const rule = firstMatch(p, attrs);
+    if (rule >= 0)
+      return { allow: true, reason: 'authz_allow_policy', policy: p.name, rule, action: 'ALLOW' };
+  }
+  return anyAllow
+    ? { allow: false, reason: 'authz_no_allow_match' }
+    : { allow: true, reason: 'authz_allow_default' };
+}
+
+/**
+ * Istio's order: DENY then ALLOW (default deny once any enforced ALLOW policy applies); AUDIT only
+ * marks; dry-run (`istio.io/dry-run`) policies are evaluated on their own and reported, never
+ * enforced, and never cause the default deny of enforced policies.
  */
 export function evaluatePolicies(
   policies: readonly CompiledPolicy[],
   attrs: AuthzAttributes,
 ): AuthzResult {
   let audit = false;
-  let dryRun: AuthzResult['dryRun'];
+  let anyDryRun = false;
   for (const p of policies) {
-    if (p.action !== 'AUDIT') continue;
-    if (firstMatch(p, attrs) >= 0) audit = true;
+    if (p.dryRun) anyDryRun = true;
+    else if (p.action === 'AUDIT' && !audit && firstMatch(p, attrs) >= 0) audit = true;
   }
-  const extras = (): Pick<AuthzResult, 'audit' | 'dryRun'> => ({
-    ...(audit ? { audit } : {}),
-    ...(dryRun ? { dryRun } : {}),
-  });
-
-  for (const p of policies) {
-    if (p.action !== 'DENY') continue;
-    const rule = firstMatch(p, attrs);
-    if (rule < 0) continue;
-    if (p.dryRun) {
-      dryRun ??= { wouldDeny: true, policy: p.name };
-      continue;
-    }
-    return {
-      allow: false,
-      reason: 'authz_deny_policy',
-      policy: p.name,
-      rule,
-      action: 'DENY',
-      ...extras(),
-    };
+  const result: AuthzResult = decide(policies, attrs, false);
+  if (audit) result.audit = true;
+  if (anyDryRun) {
+    const shadow = decide(policies, attrs, true);
+    if (!shadow.allow)
+      result.dryRun = { wouldDeny: true, ...(shadow.policy ? { policy: shadow.policy } : {}) };
   }
-
-  let anyAllow = false;
-  let dryAllowMatched = false;
-  let anyDryAllow = false;
-  for (const p of policies) {
-    if (p.action !== 'ALLOW') continue;
-    const rule = firstMatch(p, attrs);
-    if (p.dryRun) {
-      anyDryAllow = true;
-      if (rule >= 0) dryAllowMatched = true;
-      continue;
-    }
-    anyAllow = true;
-    if (rule >= 0)
-      return {
-        allow: true,
-        reason: 'authz_allow_policy',
-        policy: p.name,
-        rule,
-        action: 'ALLOW',
-        ...extras(),
-      };
-  }
-  if (anyDryAllow && !dryAllowMatched) dryRun ??= { wouldDeny: true };
-  if (anyAllow) return { allow: false, reason: 'authz_no_allow_match', ...extras() };
-  return { allow: true, reason: 'authz_allow_default', ...extras() };
+  return result;
 }

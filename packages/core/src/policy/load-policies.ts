@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { PolicyError, type PolicyErrorLocation } from '../errors.js';
+import { parseBool } from './parse-bool.js';
 import type {
   AuthorizationPolicy,
   JwtRule,
@@ -11,6 +12,9 @@ import type {
   SourceSpec,
 } from './model.js';
 
+const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
+/** Top-level fields of a Kubernetes object; `status` (from `kubectl get -o yaml`) is ignored. */
+const DOCUMENT_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const API_VERSIONS = new Set(['security.istio.io/v1', 'security.istio.io/v1beta1']);
 const SOURCE_FIELDS = [
   'principals',
@@ -46,6 +50,10 @@ function at(loc: Loc, field: string): Loc {
   return { ...loc, field: loc.field ? `${loc.field}.${field}` : field };
 }
 
+function index(loc: Loc, i: number): Loc {
+  return { ...loc, field: `${loc.field ?? ''}[${i}]` };
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -78,7 +86,7 @@ function stringList(v: unknown, loc: Loc): string[] {
     throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty list of strings', loc);
   return v.map((item, i) => {
     if (typeof item !== 'string' || item === '')
-      throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty string', at(loc, `[${i}]`));
+      throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty string', index(loc, i));
     return item;
   });
 }
@@ -179,11 +187,25 @@ function validateMetadata(raw: unknown, loc: Loc): PolicyDocument['metadata'] {
       );
     meta.namespace = obj['namespace'];
   }
-  if (obj['annotations'] !== undefined)
-    meta.annotations = expectObject(obj['annotations'], at(loc, 'annotations')) as Record<
-      string,
-      string
-    >;
+  if (obj['annotations'] !== undefined) {
+    const annotations = expectObject(obj['annotations'], at(loc, 'annotations'));
+    for (const [k, v] of Object.entries(annotations)) {
+      if (typeof v !== 'string')
+        throw new PolicyError(
+          'ERR_POLICY_VALUE',
+          'annotation values are strings (quote them)',
+          at(loc, `annotations.${k}`),
+        );
+    }
+    const dryRun = annotations[DRY_RUN_ANNOTATION];
+    if (dryRun !== undefined && parseBool(dryRun as string) === undefined)
+      throw new PolicyError(
+        'ERR_POLICY_VALUE',
+        'must be "true" or "false"',
+        at(loc, `annotations.${DRY_RUN_ANNOTATION}`),
+      );
+    meta.annotations = annotations as Record<string, string>;
+  }
   return meta;
 }
 
@@ -261,9 +283,18 @@ function validateRequestAuthentication(
       if (r['audiences'] !== undefined)
         rule.audiences = stringList(r['audiences'], at(l, 'audiences'));
       if (r['jwksUri'] !== undefined) {
-        if (typeof r['jwksUri'] !== 'string' || !URL.canParse(r['jwksUri']))
-          throw new PolicyError('ERR_POLICY_VALUE', 'jwksUri must be a URL', at(l, 'jwksUri'));
-        rule.jwksUri = r['jwksUri'];
+        const uri = r['jwksUri'];
+        if (
+          typeof uri !== 'string' ||
+          !URL.canParse(uri) ||
+          !/^https?:$/.test(new URL(uri).protocol)
+        )
+          throw new PolicyError(
+            'ERR_POLICY_VALUE',
+            'jwksUri must be an http or https URL',
+            at(l, 'jwksUri'),
+          );
+        rule.jwksUri = uri;
       }
       return rule;
     });
@@ -273,6 +304,7 @@ function validateRequestAuthentication(
 
 function validateDocument(raw: unknown, loc: Loc): PolicyDocument {
   const doc = expectObject(raw, loc);
+  onlyKeys(doc, DOCUMENT_FIELDS, loc);
   if (typeof doc['apiVersion'] !== 'string' || !API_VERSIONS.has(doc['apiVersion']))
     throw new PolicyError(
       'ERR_POLICY_KIND',
