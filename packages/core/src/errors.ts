@@ -6,12 +6,16 @@
  * `@meshless/core` are installed.
  */
 
-const kMeshlessError = Symbol.for('@meshless/core.error');
+const kBrands = Symbol.for('@meshless/core.error.brands');
 
 /** Every stable error code `@meshless/core` throws. */
 export type MeshlessErrorCode = SpiffeIdErrorCode | PolicyErrorCode | ConfigErrorCode;
 
-/** Base class of every error thrown by meshless. */
+/**
+ * Base class of every error thrown by meshless. `instanceof` works for it and every subclass even
+ * when two copies of `@meshless/core` are installed: instances carry the names of their class
+ * chain under a `Symbol.for` key, and the checks compare names.
+ */
 export class MeshlessError extends Error {
   /** Stable, documented error code (see docs/errors.md). */
   readonly code: string;
@@ -20,12 +24,20 @@ export class MeshlessError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
-    Object.defineProperty(this, kMeshlessError, { value: true });
+    const brands: string[] = [];
+    for (
+      let c: unknown = new.target;
+      typeof c === 'function' && c !== Error;
+      c = Object.getPrototypeOf(c)
+    )
+      brands.push((c as { name: string }).name);
+    Object.defineProperty(this, kBrands, { value: brands });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this !== MeshlessError) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return typeof value === 'object' && value !== null && kMeshlessError in value;
+    if (typeof value !== 'object' || value === null) return false;
+    const brands = (value as { [kBrands]?: unknown })[kBrands];
+    return Array.isArray(brands) ? brands.includes(this.name) : false;
   }
 }
 

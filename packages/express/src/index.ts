@@ -51,23 +51,16 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
   const handler = (req: Request, res: Response, next: NextFunction): void => {
     // Facts are read inside the promise: whatever throws becomes a 503 denial, never a 500.
     Promise.resolve()
-      .then(() => guard.check(factsFromIncomingMessage(req, req.originalUrl)))
+      .then(() => {
+        const facts = factsFromIncomingMessage(req, req.originalUrl);
+        // Mounted below a prefix, req.url cannot be rewritten: the router sees the raw target.
+        if (req.url !== req.originalUrl) facts.routedUrl = req.originalUrl;
+        return guard.check(facts);
+      })
       .catch(() => internalErrorDecision())
       .then((decision) => {
         if (decision.allow) {
-          if (decision.url !== undefined && decision.url !== req.originalUrl) {
-            // Routing must see the path that was authorized. Mounted below a prefix, req.url cannot
-            // be rewritten safely: refuse instead of letting the router disagree with the decision.
-            if (req.url !== req.originalUrl) {
-              res.status(400).json({
-                error: 'bad_request',
-                reason: 'request_invalid_path',
-                detail: 'path is not in normal form',
-              });
-              return;
-            }
-            req.url = decision.url;
-          }
+          if (decision.url !== undefined && req.url === req.originalUrl) req.url = decision.url;
           req.auth = authContextOf(decision);
           next();
           return;

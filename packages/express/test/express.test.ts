@@ -217,7 +217,7 @@ describe('@meshless/express over real mTLS', () => {
     const mw = meshless({ workload: { namespace: 'payments', trustDomain: 'Not A Domain' } });
     app.use(mw);
     app.get('/', (_req, res) => res.send('reached'));
-    await expect(mw.ready).rejects.toMatchObject({ code: 'ERR_SPIFFE_ID_TRUST_DOMAIN_CHAR' });
+    await expect(mw.ready).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
     const http = await import('node:http');
     const srv = http.createServer(app);
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));

@@ -39,18 +39,13 @@ const plugin: FastifyPluginAsync<MeshlessFastifyOptions> = async (fastify, optio
   fastify.addHook('onRequest', async (request, reply) => {
     let decision: Decision;
     try {
-      decision = await guard.check(factsFromIncomingMessage(request.raw, request.originalUrl));
+      // Fastify routes before hooks run: the guard refuses a routed URL that is not the normalized
+      // one (use `rewriteUrl: meshlessRewriteUrl()` so Fastify routes on the normalized path).
+      const facts = factsFromIncomingMessage(request.raw, request.originalUrl);
+      facts.routedUrl = request.url;
+      decision = await guard.check(facts);
     } catch {
       decision = internalErrorDecision(); // fail closed: 503, never Fastify's 500
-    }
-    // Fastify routes before onRequest hooks run: the route it picked must be the path that was
-    // authorized. Use `rewriteUrl: meshlessRewriteUrl()` so it routes on the normalized path.
-    if (decision.allow && decision.url !== undefined && decision.url !== request.url) {
-      return reply.code(400).send({
-        error: 'bad_request',
-        reason: 'request_invalid_path',
-        detail: 'path is not in normal form',
-      });
     }
     if (!decision.allow) {
       if (decision.headers) void reply.headers(decision.headers);

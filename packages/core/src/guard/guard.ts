@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { ConfigError, PolicyError } from '../errors.js';
 import { bearerChallenge } from '../http/challenge.js';
 import { normalizeRequestPath } from '../http/request-path.js';
@@ -41,7 +41,7 @@ async function resolvePolicies(source: GuardOptions['policies']): Promise<Policy
   const sets = await Promise.all(
     items.map(async (item) => {
       if (typeof item !== 'string') return loadPolicies(item);
-      if (item.includes('\n')) return loadPolicies(item);
+      if (looksLikePolicyText(item)) return loadPolicies(item);
       let text: string;
       try {
         text = await readFile(item, 'utf8');
@@ -55,6 +55,31 @@ async function resolvePolicies(source: GuardOptions['policies']): Promise<Policy
     }),
   );
   return mergePolicySets(sets);
+}
+
+/**
+ * A string is policy text (YAML or JSON) when it has a newline, starts with `{`/`[`, or holds a
+ * `key: value` pair; otherwise it is a file path.
+ */
+function looksLikePolicyText(s: string): boolean {
+  return /\n|^\s*[{[]|:\s/.test(s);
+}
+
+function validateIssuerConfig(config: JwtIssuerConfig, i: number): JwtIssuerConfig {
+  if (typeof config?.issuer !== 'string' || config.issuer === '')
+    throw new ConfigError(`jwt.issuers[${i}].issuer must be a non-empty string`);
+  if (config.jwksUri !== undefined) {
+    const uri = config.jwksUri;
+    if (typeof uri !== 'string' || !URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol))
+      throw new ConfigError(`jwt.issuers[${i}].jwksUri must be an http or https URL`);
+  }
+  if (
+    config.audiences !== undefined &&
+    (!Array.isArray(config.audiences) ||
+      config.audiences.some((a) => typeof a !== 'string' || a === ''))
+  )
+    throw new ConfigError(`jwt.issuers[${i}].audiences must be a list of non-empty strings`);
+  return config;
 }
 
 function deny(
@@ -85,7 +110,19 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   const { workload } = options;
   if (!workload || typeof workload.namespace !== 'string' || workload.namespace === '')
     throw new ConfigError('workload.namespace is required');
-  const trustDomain = parseTrustDomain(workload.trustDomain).name;
+  let trustDomain: string;
+  try {
+    trustDomain = parseTrustDomain(workload.trustDomain).name;
+  } catch (cause) {
+    throw new ConfigError('workload.trustDomain is not a valid trust domain', { cause });
+  }
+  for (const alias of workload.trustDomainAliases ?? []) {
+    try {
+      parseTrustDomain(alias);
+    } catch (cause) {
+      throw new ConfigError('workload.trustDomainAliases holds an invalid trust domain', { cause });
+    }
+  }
   const scope: WorkloadScope = {
     namespace: workload.namespace,
     labels: workload.labels ?? {},
@@ -108,7 +145,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     ...policies.requestAuthentications
       .filter((r) => appliesTo(r, scope))
       .flatMap((r) => r.spec.jwtRules ?? []),
-    ...(options.jwt?.issuers ?? []),
+    ...(options.jwt?.issuers ?? []).map(validateIssuerConfig),
   ];
   const verifier = new JwtVerifier({
     issuers,
@@ -237,6 +274,10 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if (!normalized.ok) return finalize(deny(400, 'request_invalid_path', normalized.detail));
     const url =
       normalized.query === undefined ? normalized.path : `${normalized.path}?${normalized.query}`;
+    // Routing must see the path that is authorized: when the framework routes on a target it
+    // cannot rewrite, a target that is not already normal is refused.
+    if (facts.routedUrl !== undefined && facts.routedUrl !== url)
+      return finalize(deny(400, 'request_invalid_path', 'path is not in normal form'));
 
     const peer = peerStage(facts);
     if ('allow' in peer) return finalize(peer);
@@ -251,6 +292,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       base.claims = verified.claims;
     }
 
+    const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
     const result = evaluatePolicies(compiled, {
       principal,
       requestIssuer: verified?.issuer,
@@ -270,11 +312,15 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
           reason === 'authz_deny_policy' ? 'denied by policy' : 'no ALLOW policy matched',
           { ...base, ...matched },
         );
-    return finalize(decision, result.action);
+    return finalize(decision, result.action, span);
   }
 
-  function finalize(decision: Decision, action?: string): Decision {
-    const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
+  /** Records the decision on the `authz.decision` span (started before evaluation when there was one). */
+  function finalize(
+    decision: Decision,
+    action?: string,
+    span: Span = tracer.startSpan(A.SPAN_AUTHZ_DECISION),
+  ): Decision {
     if (!span.isRecording()) {
       span.end();
       return decision;

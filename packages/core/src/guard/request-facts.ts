@@ -18,6 +18,13 @@ export interface RequestFacts {
   sourceIp: string;
   /** Local port the connection arrived on. */
   destinationPort: number;
+  /**
+   * The request-target the framework will route on, when the adapter cannot make it route on the
+   * normalized one (Fastify routes before hooks run; Express mounted below a prefix). When given
+   * and different from the normalized target, the request is refused with 400
+   * `request_invalid_path`, so routing never disagrees with the decision.
+   */
+  routedUrl?: string;
   destinationIp?: string;
   sni?: string;
   /** The connection; when given, the peer identity comes from it (cached per socket). */

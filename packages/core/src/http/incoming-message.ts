@@ -14,15 +14,27 @@ export function factsFromIncomingMessage(
   url: string = req.url ?? '/',
 ): RequestFacts {
   const headers: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (values === undefined) continue;
-    headers[name] = values.length === 1 ? (values[0] as string) : values;
+  // headersDistinct keeps repeated headers; HTTP/2 compat requests may not have it.
+  const distinct = (req as Partial<IncomingMessage>).headersDistinct;
+  if (distinct) {
+    for (const [name, values] of Object.entries(distinct)) {
+      if (values === undefined) continue;
+      headers[name] = values.length === 1 ? (values[0] as string) : values;
+    }
+  } else {
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[name] = value;
   }
   const socket = req.socket;
   const facts: RequestFacts = {
     method: req.method ?? '',
     path: url,
-    host: typeof headers['host'] === 'string' ? headers['host'] : '',
+    host:
+      typeof headers['host'] === 'string'
+        ? headers['host']
+        : typeof headers[':authority'] === 'string'
+          ? headers[':authority']
+          : '',
     headers,
     sourceIp: socket.remoteAddress ?? '',
     destinationPort: socket.localPort ?? 0,

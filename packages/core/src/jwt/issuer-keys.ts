@@ -16,6 +16,7 @@ export class KeysUnavailableError extends Error {
 }
 
 const DISCOVERY_TIMEOUT_MS = 5_000;
+const DISCOVERY_RETRY_MS = 5_000;
 
 /**
  * The key store of one issuer: discovery (when no `jwksUri`) once, single-flight, retried on the
@@ -27,6 +28,8 @@ export class IssuerKeys {
   readonly #fetch: typeof fetch | undefined;
   #keys: JWTVerifyGetKey | undefined;
   #pending: Promise<JWTVerifyGetKey> | undefined;
+  /** After a failed discovery, requests fail fast until this time instead of waiting on the issuer. */
+  #retryAt = 0;
 
   constructor(config: JwtIssuerConfig, fetchImpl?: typeof fetch) {
     this.config = config;
@@ -55,6 +58,8 @@ export class IssuerKeys {
   }
 
   #discover(): Promise<JWTVerifyGetKey> {
+    if (this.#pending === undefined && Date.now() < this.#retryAt)
+      return Promise.reject(new KeysUnavailableError('OIDC discovery failed recently'));
     this.#pending ??= this.#runDiscovery().then(
       (keys) => {
         this.#keys = keys;
@@ -62,6 +67,7 @@ export class IssuerKeys {
       },
       (error: unknown) => {
         this.#pending = undefined;
+        this.#retryAt = Date.now() + DISCOVERY_RETRY_MS;
         throw error;
       },
     );

@@ -79,15 +79,17 @@ interface CacheEntry {
  * cached by SHA-256 of the token (bounded), with `exp`/`nbf` re-checked on every hit.
  */
 export class JwtVerifier {
-  readonly #issuers = new Map<string, IssuerKeys>();
+  /** Rules per exact issuer; a token is accepted when it satisfies any of them (Istio merges rules). */
+  readonly #issuers = new Map<string, IssuerKeys[]>();
   readonly #tolerance: number;
   readonly #algorithms: string[];
   readonly #cache = new Lru<string, CacheEntry>(10_000);
 
   constructor(options: JwtVerifierOptions) {
     for (const config of options.issuers) {
-      if (this.#issuers.has(config.issuer)) continue;
-      this.#issuers.set(config.issuer, new IssuerKeys(config, options.fetch));
+      const rules = this.#issuers.get(config.issuer) ?? [];
+      rules.push(new IssuerKeys(config, options.fetch));
+      this.#issuers.set(config.issuer, rules);
     }
     this.#tolerance = Math.min(Math.max(options.clockToleranceSec ?? 30, 0), 300);
     this.#algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
@@ -133,8 +135,8 @@ export class JwtVerifier {
         alg,
         kid,
       };
-    const keys = this.#issuers.get(iss);
-    if (!keys)
+    const rules = this.#issuers.get(iss);
+    if (!rules)
       return {
         kind: 'fail',
         reason: 'jwt_issuer_unknown',
@@ -151,16 +153,25 @@ export class JwtVerifier {
         ...ctx,
       };
 
-    try {
-      const audiences = keys.config.audiences;
-      const { payload } = await jwtVerify(token, keys.getKey, {
-        issuer: iss,
-        algorithms: this.#algorithms,
-        clockTolerance: this.#tolerance,
-        requiredClaims: ['exp'],
-        currentDate: new Date(now),
-        ...(audiences && audiences.length > 0 ? { audience: audiences } : {}),
-      });
+    let failure: { reason: TokenFailureReason; detail: string } | undefined;
+    for (const keys of rules) {
+      let payload: JWTPayload;
+      try {
+        const audiences = keys.config.audiences;
+        ({ payload } = await jwtVerify(token, keys.getKey, {
+          issuer: iss,
+          algorithms: this.#algorithms,
+          clockTolerance: this.#tolerance,
+          requiredClaims: ['exp'],
+          currentDate: new Date(now),
+          ...(audiences && audiences.length > 0 ? { audience: audiences } : {}),
+        }));
+      } catch (error) {
+        const f = classify(error);
+        // Keys that could not be fetched mean no decision could be made for this rule.
+        if (failure === undefined || f.reason === 'jwks_unavailable') failure = f;
+        continue;
+      }
       const verified: VerifiedToken = {
         issuer: iss,
         subject: typeof payload.sub === 'string' ? payload.sub : undefined,
@@ -179,9 +190,12 @@ export class JwtVerifier {
         nbf: typeof payload.nbf === 'number' ? payload.nbf * 1000 : undefined,
       });
       return { kind: 'ok', token: verified, cached: false };
-    } catch (error) {
-      return { kind: 'fail', ...classify(error), ...ctx };
     }
+    return {
+      kind: 'fail',
+      ...(failure ?? { reason: 'jwt_invalid', detail: 'token is invalid' }),
+      ...ctx,
+    };
   }
 
   #checkTimes(entry: CacheEntry, now: number): TokenResult | undefined {

@@ -209,6 +209,32 @@ function validateMetadata(raw: unknown, loc: Loc): PolicyDocument['metadata'] {
   return meta;
 }
 
+/** `targetRef` / `targetRefs` attach a policy to a gateway, waypoint or Service, not to a workload. */
+function targetRefsOf(spec: Record<string, unknown>, loc: Loc): unknown[] | undefined {
+  if (spec['targetRef'] !== undefined && spec['targetRefs'] !== undefined)
+    throw new PolicyError(
+      'ERR_POLICY_VALUE',
+      'only one of targetRef or targetRefs can be set',
+      loc,
+    );
+  if (spec['targetRef'] === undefined && spec['targetRefs'] === undefined) return undefined;
+  if (spec['selector'] !== undefined)
+    throw new PolicyError(
+      'ERR_POLICY_VALUE',
+      'selector and targetRef(s) cannot both be set',
+      at(loc, 'selector'),
+    );
+  if (spec['targetRef'] !== undefined)
+    return [expectObject(spec['targetRef'], at(loc, 'targetRef'))];
+  if (!Array.isArray(spec['targetRefs']) || spec['targetRefs'].length === 0)
+    throw new PolicyError(
+      'ERR_POLICY_VALUE',
+      'targetRefs must be a non-empty list',
+      at(loc, 'targetRefs'),
+    );
+  return spec['targetRefs'].map((r, i) => expectObject(r, at(loc, `targetRefs[${i}]`)));
+}
+
 function validateAuthorizationPolicy(doc: Record<string, unknown>, loc: Loc): AuthorizationPolicy {
   const spec = expectObject(doc['spec'] ?? {}, at(loc, 'spec'));
   const sloc = at(loc, 'spec');
@@ -233,6 +259,8 @@ function validateAuthorizationPolicy(doc: Record<string, unknown>, loc: Loc): Au
   };
   if (spec['selector'] !== undefined)
     out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
+  const targetRefs = targetRefsOf(spec, sloc);
+  if (targetRefs) out.spec.targetRefs = targetRefs;
   if (spec['rules'] !== undefined) {
     if (!Array.isArray(spec['rules']))
       throw new PolicyError('ERR_POLICY_FIELD', 'rules must be a list', at(sloc, 'rules'));
@@ -261,6 +289,8 @@ function validateRequestAuthentication(
   };
   if (spec['selector'] !== undefined)
     out.spec.selector = validateSelector(spec['selector'], at(sloc, 'selector'));
+  const targetRefs = targetRefsOf(spec, sloc);
+  if (targetRefs) out.spec.targetRefs = targetRefs;
   if (spec['jwtRules'] !== undefined) {
     if (!Array.isArray(spec['jwtRules']))
       throw new PolicyError('ERR_POLICY_FIELD', 'jwtRules must be a list', at(sloc, 'jwtRules'));

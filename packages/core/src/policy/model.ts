@@ -45,6 +45,8 @@ export interface AuthorizationPolicy {
   metadata: PolicyMetadata;
   spec: {
     selector?: { matchLabels?: Record<string, string> };
+    /** Set when the policy targets gateways, waypoints or Services: it never applies in-process. */
+    targetRefs?: unknown[];
     action?: AuthorizationAction;
     rules?: RuleSpec[];
   };
@@ -61,6 +63,8 @@ export interface RequestAuthentication {
   metadata: PolicyMetadata;
   spec: {
     selector?: { matchLabels?: Record<string, string> };
+    /** Set when the policy targets gateways, waypoints or Services: it never applies in-process. */
+    targetRefs?: unknown[];
     jwtRules?: JwtRule[];
   };
 }

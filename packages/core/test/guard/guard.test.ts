@@ -468,8 +468,12 @@ describe('guard: configuration errors', () => {
     const error: unknown = await createGuard({
       workload: { namespace: 'ns', trustDomain: 'Example.org' },
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SpiffeIdError);
-    expect((error as SpiffeIdError).code).toBe('ERR_SPIFFE_ID_TRUST_DOMAIN_CHAR');
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('ERR_CONFIG_INVALID');
+    expect((error as ConfigError).cause).toBeInstanceOf(SpiffeIdError);
+    expect(((error as ConfigError).cause as SpiffeIdError).code).toBe(
+      'ERR_SPIFFE_ID_TRUST_DOMAIN_CHAR',
+    );
   });
 
   it('trust bundles: an invalid trust domain key or PEM without certificates → ConfigError', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MeshlessError, SpiffeIdError, type SpiffeIdErrorCode } from '../../src/errors.js';
+import {
+  MeshlessError,
+  PolicyError,
+  SpiffeIdError,
+  type SpiffeIdErrorCode,
+} from '../../src/errors.js';
 import {
   parseSpiffeId,
   parseTrustDomain,
@@ -217,10 +222,17 @@ describe('SpiffeId value semantics', () => {
 });
 
 describe('MeshlessError branding', () => {
-  it('recognizes a branded error from another copy of the package', () => {
+  it('recognizes branded errors from another copy of the package, subclasses included', () => {
+    const brands = Symbol.for('@meshless/core.error.brands');
     const foreign = new Error('x');
-    Object.defineProperty(foreign, Symbol.for('@meshless/core.error'), { value: true });
+    Object.defineProperty(foreign, brands, { value: ['SpiffeIdError', 'MeshlessError'] });
     expect(foreign).toBeInstanceOf(MeshlessError);
+    expect(foreign).toBeInstanceOf(SpiffeIdError);
+    expect(foreign).not.toBeInstanceOf(PolicyError);
     expect(new Error('plain')).not.toBeInstanceOf(MeshlessError);
+    const own = new PolicyError('ERR_POLICY_FIELD', 'x');
+    expect(own).toBeInstanceOf(PolicyError);
+    expect(own).toBeInstanceOf(MeshlessError);
+    expect(own).not.toBeInstanceOf(SpiffeIdError);
   });
 });

@@ -1,5 +1,5 @@
 import { SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JwtIssuerConfig } from '../../src/jwt/issuer-keys.js';
 import { JwtVerifier, type TokenResult } from '../../src/jwt/jwt-verifier.js';
 import {
@@ -478,18 +478,24 @@ describe('JwtVerifier: OIDC discovery (no jwksUri)', () => {
     ).toBe('jwks_unavailable');
   });
 
-  it('a failed discovery is retried on the next request', async () => {
+  it('a failed discovery fails fast for a cooldown, then is retried', async () => {
     const d = discoveryIssuer((issuer, jwks_uri) => ({ issuer, jwks_uri }));
     const good = json({ issuer: d.issuer, jwks_uri: `${server.origin}${d.jwksPath}` });
     server.route(d.discoveryPath, json({ error: 'down' }, 503));
-    expect(
-      reasonOf(await d.verifier.verify(await signToken(key, { iss: d.issuer, sub: 'a' }))),
-    ).toBe('jwks_unavailable');
-    server.route(d.discoveryPath, good);
-    expect(
-      reasonOf(await d.verifier.verify(await signToken(key, { iss: d.issuer, sub: 'a' }))),
-    ).toBe('ok');
-    expect(server.hitCount(d.discoveryPath)).toBe(2);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const token = await signToken(key, { iss: d.issuer, sub: 'a' });
+      expect(reasonOf(await d.verifier.verify(token))).toBe('jwks_unavailable');
+      server.route(d.discoveryPath, good);
+      // within the cooldown: no request reaches the issuer
+      expect(reasonOf(await d.verifier.verify(token))).toBe('jwks_unavailable');
+      expect(server.hitCount(d.discoveryPath)).toBe(1);
+      vi.setSystemTime(Date.now() + 6_000);
+      expect(reasonOf(await d.verifier.verify(token, Date.now()))).toBe('ok');
+      expect(server.hitCount(d.discoveryPath)).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('discovery server down → jwks_unavailable', async () => {
