@@ -134,7 +134,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   const policies = await resolvePolicies(options.policies);
   const compileCtx = {
     trustDomain,
-    trustDomainAliases: workload.trustDomainAliases ?? [],
+    trustDomainAliases: (workload.trustDomainAliases ?? []).map((a) => parseTrustDomain(a).name),
     namespace: workload.namespace,
   };
   const compiled: CompiledPolicy[] = policies.authorizationPolicies

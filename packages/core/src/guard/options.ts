@@ -20,9 +20,9 @@ export interface GuardOptions {
     rootNamespace?: string;
   };
   /**
-   * Istio `AuthorizationPolicy` / `RequestAuthentication` documents: YAML text (multi-document,
-   * any string containing a newline), a file path (a string without one), objects, or a list of
-   * paths, texts and objects.
+   * Istio `AuthorizationPolicy` / `RequestAuthentication` documents: YAML or JSON text (a string
+   * with a newline, starting with `{`/`[`, or holding `key: value`), otherwise a file path; objects;
+   * or a list of paths, texts and objects.
    */
   policies?: string | object | (string | object)[];
   /** Trust domain → PEM roots (one string or a list). A peer is checked against its own domain's roots only. */

@@ -19,9 +19,9 @@ const DISCOVERY_TIMEOUT_MS = 5_000;
 const DISCOVERY_RETRY_MS = 5_000;
 
 /**
- * The key store of one issuer: discovery (when no `jwksUri`) once, single-flight, retried on the
- * next request after a failure; jose's remote JWKS set behind it. One store per issuer, so a `kid`
- * collision across issuers is harmless.
+ * The key store of one issuer rule: discovery (when no `jwksUri`) once, single-flight; after a
+ * failed discovery requests fail fast for a few seconds, then it is tried again. jose's remote JWKS
+ * set behind it. One store per rule, so a `kid` collision across issuers is harmless.
  */
 export class IssuerKeys {
   readonly config: JwtIssuerConfig;

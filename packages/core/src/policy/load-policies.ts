@@ -201,7 +201,7 @@ function validateMetadata(raw: unknown, loc: Loc): PolicyDocument['metadata'] {
     if (dryRun !== undefined && parseBool(dryRun as string) === undefined)
       throw new PolicyError(
         'ERR_POLICY_VALUE',
-        'must be "true" or "false"',
+        'must be a boolean string ("true", "false", "1", "0", …)',
         at(loc, `annotations.${DRY_RUN_ANNOTATION}`),
       );
     meta.annotations = annotations as Record<string, string>;
@@ -310,7 +310,11 @@ function validateRequestAuthentication(
       if (typeof r['issuer'] !== 'string' || r['issuer'] === '')
         throw new PolicyError('ERR_POLICY_VALUE', 'issuer is required', at(l, 'issuer'));
       const rule: JwtRule = { issuer: r['issuer'] };
-      if (r['audiences'] !== undefined)
+      // An empty list means `aud` is not checked, as when the field is absent.
+      if (
+        r['audiences'] !== undefined &&
+        !(Array.isArray(r['audiences']) && r['audiences'].length === 0)
+      )
         rule.audiences = stringList(r['audiences'], at(l, 'audiences'));
       if (r['jwksUri'] !== undefined) {
         const uri = r['jwksUri'];

@@ -23,7 +23,7 @@ export function parsePemCertificates(pem: string): X509Certificate[] {
  * Builds a {@link TrustBundleSet} from `trust domain -> PEM` (one string with one or more
  * certificates, or a list of strings).
  *
- * @throws {ConfigError} for an invalid trust domain name or PEM without certificates.
+ * @throws {SpiffeIdError} for an invalid trust domain name; {ConfigError} for PEM without certificates.
  */
 export function createTrustBundleSet(bundles: Record<string, string | string[]>): TrustBundleSet {
   const map = new Map<string, X509Certificate[]>();
