@@ -32,7 +32,7 @@ export type {
   VerifiedToken,
 } from './jwt/jwt-verifier.js';
 export type { JwtIssuerConfig } from './jwt/issuer-keys.js';
-export { findBearerToken } from './jwt/token-location.js';
+export { findBearerToken, findToken } from './jwt/token-location.js';
 export type { TokenLookup } from './jwt/token-location.js';
 
 export { loadPolicies, mergePolicySets } from './policy/load-policies.js';

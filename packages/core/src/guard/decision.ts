@@ -8,6 +8,7 @@ export type DecisionReason =
   // 400
   | 'request_invalid_method'
   | 'request_invalid_path'
+  | 'request_invalid_host'
   // 401
   | 'jwt_malformed'
   | 'jwt_ambiguous'
@@ -31,7 +32,10 @@ export type DecisionReason =
   | 'jwks_unavailable'
   | 'internal_error';
 
-/** The guard's verdict on one request. Adapters apply it; nothing in it is secret. */
+/**
+ * The guard's verdict on one request. Adapters apply it. Only `claims` carries token content (for
+ * the application): meshless never logs it or puts it on spans.
+ */
 export interface Decision {
   allow: boolean;
   status: 200 | 400 | 401 | 403 | 503;
@@ -51,7 +55,7 @@ export interface Decision {
   principal?: string;
   /** `iss/sub` of the verified request token. */
   requestPrincipal?: string;
-  /** Verified token claims (for the application; never logged by meshless). */
+  /** Verified token claims, deep-frozen (shared with other requests carrying the same token). */
   claims?: JWTPayload;
   /** Normalized request-target (path and query) the application must route on. */
   url?: string;

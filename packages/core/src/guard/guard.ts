@@ -7,7 +7,8 @@ import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity
 import { parseTrustDomain } from '../identity/spiffe-id.js';
 import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
 import { JwtVerifier, type TokenResult } from '../jwt/jwt-verifier.js';
-import { findBearerToken } from '../jwt/token-location.js';
+import { findToken } from '../jwt/token-location.js';
+import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
@@ -65,21 +66,61 @@ function looksLikePolicyText(s: string): boolean {
   return /\n|^\s*[{[]|:\s/.test(s);
 }
 
-function validateIssuerConfig(config: JwtIssuerConfig, i: number): JwtIssuerConfig {
+const ASYMMETRIC_ALGORITHMS = new Set([
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+function validateIssuerConfig(
+  config: JwtIssuerConfig,
+  where: string,
+  allowInsecureHttp: boolean,
+): void {
   if (typeof config?.issuer !== 'string' || config.issuer === '')
-    throw new ConfigError(`jwt.issuers[${i}].issuer must be a non-empty string`);
+    throw new ConfigError(`${where}.issuer must be a non-empty string`);
   if (config.jwksUri !== undefined) {
-    const uri = config.jwksUri;
-    if (typeof uri !== 'string' || !URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol))
-      throw new ConfigError(`jwt.issuers[${i}].jwksUri must be an http or https URL`);
+    if (typeof config.jwksUri !== 'string' || !isAllowedKeyUrl(config.jwksUri, allowInsecureHttp))
+      throw new ConfigError(
+        `${where}.jwksUri must be an https URL (http only to loopback, or set jwt.allowInsecureHttp)`,
+      );
+  } else if (!isAllowedKeyUrl(config.issuer, allowInsecureHttp)) {
+    throw new ConfigError(
+      `${where}: discovery needs an https issuer (http only to loopback, or set jwt.allowInsecureHttp); or give jwksUri`,
+    );
   }
   if (
     config.audiences !== undefined &&
     (!Array.isArray(config.audiences) ||
       config.audiences.some((a) => typeof a !== 'string' || a === ''))
   )
-    throw new ConfigError(`jwt.issuers[${i}].audiences must be a list of non-empty strings`);
-  return config;
+    throw new ConfigError(`${where}.audiences must be a list of non-empty strings`);
+}
+
+/**
+ * One authority per request: several `Host` headers, or a `Host` that differs from HTTP/2's
+ * `:authority` (RFC 9113 §8.3.1), would let the application and the policy see different hosts.
+ */
+function checkHost(facts: RequestFacts): string | undefined {
+  const host = facts.headers['host'];
+  if (Array.isArray(host)) return 'more than one Host header';
+  const authority = facts.headers[':authority'];
+  if (Array.isArray(authority)) return 'more than one :authority';
+  if (
+    typeof host === 'string' &&
+    typeof authority === 'string' &&
+    host.toLowerCase() !== authority.toLowerCase()
+  )
+    return 'Host differs from :authority';
+  return undefined;
 }
 
 function deny(
@@ -145,8 +186,20 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     ...policies.requestAuthentications
       .filter((r) => appliesTo(r, scope))
       .flatMap((r) => r.spec.jwtRules ?? []),
-    ...(options.jwt?.issuers ?? []).map(validateIssuerConfig),
+    ...(options.jwt?.issuers ?? []),
   ];
+  const allowInsecureHttp = options.jwt?.allowInsecureHttp === true;
+  issuers.forEach((config, i) =>
+    validateIssuerConfig(
+      config,
+      `token issuer ${i} (${String(config?.issuer)})`,
+      allowInsecureHttp,
+    ),
+  );
+  for (const alg of options.jwt?.algorithms ?? []) {
+    if (!ASYMMETRIC_ALGORITHMS.has(alg))
+      throw new ConfigError(`jwt.algorithms: ${String(alg)} is not an asymmetric JWS algorithm`);
+  }
   const verifier = new JwtVerifier({
     issuers,
     ...(options.jwt?.clockToleranceSec !== undefined
@@ -154,6 +207,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       : {}),
     ...(options.jwt?.algorithms ? { algorithms: options.jwt.algorithms } : {}),
     ...(options.jwt?.fetch ? { fetch: options.jwt.fetch } : {}),
+    allowInsecureHttp,
   });
 
   let bundles;
@@ -207,10 +261,13 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     }
   }
 
-  async function tokenStage(facts: RequestFacts): Promise<TokenResult | Decision | undefined> {
+  async function tokenStage(
+    facts: RequestFacts,
+    query: string | undefined,
+  ): Promise<TokenResult | Decision | undefined> {
     // Without any RequestAuthentication a token is not looked at (as in Istio).
     if (!verifier.enabled) return undefined;
-    const found = findBearerToken(facts.headers);
+    const found = findToken(facts.headers, query);
     if (found.kind === 'none') return undefined;
     const span = tracer.startSpan(A.SPAN_AUTHN_JWT, {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' },
@@ -221,14 +278,19 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
           [A.ATTR_AUTHN_RESULT]: 'failure',
           [A.ATTR_AUTHN_FAILURE_REASON]: 'jwt_ambiguous',
         });
-        return deny(401, 'jwt_ambiguous', 'more than one Authorization header', {
-          headers: {
-            'www-authenticate': bearerChallenge({
-              error: 'invalid_request',
-              description: 'more than one token',
-            }),
+        return deny(
+          401,
+          'jwt_ambiguous',
+          'more than one token (Authorization headers or access_token parameters)',
+          {
+            headers: {
+              'www-authenticate': bearerChallenge({
+                error: 'invalid_request',
+                description: 'more than one token',
+              }),
+            },
           },
-        });
+        );
       }
       const result = await verifier.verify(found.token);
       const attrs: Attributes = {};
@@ -270,6 +332,8 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     // Istio pre-checks: a non-upper-case method or a bad path is answered with 400 before anything else.
     if (facts.method !== facts.method.toUpperCase() || facts.method === '')
       return finalize(deny(400, 'request_invalid_method', 'method must be upper-case'));
+    const hostProblem = checkHost(facts);
+    if (hostProblem) return finalize(deny(400, 'request_invalid_host', hostProblem));
     const normalized = normalizeRequestPath(facts.path, pathMode);
     if (!normalized.ok) return finalize(deny(400, 'request_invalid_path', normalized.detail));
     const url =
@@ -284,7 +348,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
 
-    const token = await tokenStage(facts);
+    const token = await tokenStage(facts, normalized.query);
     if (token && 'allow' in token) return finalize({ ...token, ...base });
     const verified = token?.kind === 'ok' ? token.token : undefined;
     if (verified) {

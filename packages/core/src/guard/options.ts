@@ -44,6 +44,12 @@ export interface GuardOptions {
     algorithms?: string[];
     /** fetch for discovery and JWKS, e.g. one that trusts a private CA. */
     fetch?: typeof fetch;
+    /**
+     * Allow discovery and JWKS over plain HTTP beyond loopback. Default false: keys come over HTTPS
+     * (plain HTTP only to 127.0.0.0/8, ::1 and localhost), since whoever can alter a plain-HTTP
+     * JWKS response can mint accepted tokens.
+     */
+    allowInsecureHttp?: boolean;
   };
   /**
    * Called after every decision, allowed or denied (e.g. for an audit log). Runs synchronously on

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { RequestFacts } from '../guard/request-facts.js';
 
 /**
  * Builds {@link RequestFacts} from a Node `IncomingMessage` (what Express's `req` and Fastify's
  * `request.raw` are). Headers come from `headersDistinct`, so repeated headers (including a second
- * `Authorization`, which `req.headers` silently drops) are all seen.
+ * `Authorization`, which `req.headers` silently drops) are all seen. Over HTTP/2 the host is
+ * `:authority` and the socket is the session's TLS socket.
  *
  * @param url The raw request-target; defaults to `req.url`.
  */
@@ -25,16 +27,17 @@ export function factsFromIncomingMessage(
     for (const [name, value] of Object.entries(req.headers))
       if (value !== undefined) headers[name] = value;
   }
-  const socket = req.socket;
+  // HTTP/2: `req.socket` is a new proxy per stream; the session's socket is stable, so the
+  // per-socket identity cache works.
+  const socket =
+    (req as { stream?: { session?: { socket?: Socket } } }).stream?.session?.socket ?? req.socket;
+  const authority = headers[':authority'];
+  const host = headers['host'];
   const facts: RequestFacts = {
     method: req.method ?? '',
     path: url,
-    host:
-      typeof headers['host'] === 'string'
-        ? headers['host']
-        : typeof headers[':authority'] === 'string'
-          ? headers[':authority']
-          : '',
+    // HTTP/2 routes on :authority (as Envoy does); the guard refuses a Host that disagrees with it.
+    host: typeof authority === 'string' ? authority : typeof host === 'string' ? host : '',
     headers,
     sourceIp: socket.remoteAddress ?? '',
     destinationPort: socket.localPort ?? 0,

@@ -61,8 +61,7 @@ export function normalizeRequestPath(
   if (mode === 'NONE' || !NEEDS_WORK.test(path)) return { ok: true, path, query };
   path = decodeUnreserved(path, mode === 'DECODE_AND_MERGE_SLASHES');
   path = path.replace(/\\/g, '/');
-  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES')
-    path = path.replace(/\/{2,}/g, '/');
+  // Envoy's order: unescape slashes, then remove dot segments, then merge slashes.
   path = removeDotSegments(path);
   if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES')
     path = path.replace(/\/{2,}/g, '/');

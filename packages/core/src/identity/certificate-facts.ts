@@ -18,14 +18,34 @@ export interface CertificateFacts {
   isCa: boolean;
   /** KeyUsage bit mask (`KeyUsageFlags`), or undefined when the extension is absent. */
   keyUsage: number | undefined;
+  /** OIDs of critical extensions a leaf verifier does not understand (RFC 5280 §4.2: reject). */
+  unknownCritical: string[];
 }
+
+/** Extensions a leaf may mark critical that this verifier processes or may safely accept. */
+const KNOWN_LEAF_EXTENSIONS = new Set([
+  id_ce_subjectAltName,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+  '2.5.29.37', // extendedKeyUsage
+  '2.5.29.14', // subjectKeyIdentifier
+  '2.5.29.35', // authorityKeyIdentifier
+  '2.5.29.32', // certificatePolicies
+]);
 
 /** Parses the DER of a certificate. Slow (ASN.1 decode): call once per distinct certificate. */
 export function readCertificateFacts(der: Uint8Array): CertificateFacts {
   const cert = AsnConvert.parse(der, Certificate);
-  const facts: CertificateFacts = { uris: [], isCa: false, keyUsage: undefined };
+  const facts: CertificateFacts = {
+    uris: [],
+    isCa: false,
+    keyUsage: undefined,
+    unknownCritical: [],
+  };
   for (const ext of cert.tbsCertificate.extensions ?? []) {
     const value = ext.extnValue.buffer;
+    if (ext.critical && !KNOWN_LEAF_EXTENSIONS.has(ext.extnID))
+      facts.unknownCritical.push(ext.extnID);
     switch (ext.extnID) {
       case id_ce_subjectAltName:
         for (const name of AsnConvert.parse(value, SubjectAlternativeName)) {

@@ -153,6 +153,8 @@ function verifySvid(
   } catch {
     reject('mtls_svid_invalid', 'certificate could not be parsed');
   }
+  if (facts.unknownCritical.length > 0)
+    reject('mtls_svid_invalid', 'leaf certificate has an unknown critical extension');
   if (facts.uris.length !== 1)
     reject('mtls_svid_invalid', `expected exactly one URI SAN, found ${facts.uris.length}`);
   let spiffeId: SpiffeId;
@@ -176,15 +178,17 @@ function verifySvid(
   const roots = bundles.get(td);
   if (!roots || roots.length === 0)
     reject('mtls_untrusted_domain', `no trust bundle for trust domain ${td}`);
-  // The chain must end at a root of the leaf's own trust domain.
-  if (!roots.some((root) => leaf.checkIssued(root) && leaf.verify(root.publicKey)))
+  // The chain must end at a root of the leaf's own trust domain (a root that is itself valid).
+  const root = roots.find((r) => leaf.checkIssued(r) && leaf.verify(r.publicKey));
+  if (!root)
     reject('mtls_untrusted_domain', `certificate is not issued by a root of trust domain ${td}`);
   return {
     spiffeId,
     id: spiffeId.toString(),
     trustDomain: td,
     fingerprint256,
-    notBefore: Date.parse(leaf.validFrom),
-    notAfter: Date.parse(leaf.validTo),
+    // The identity is valid while both the leaf and its root are.
+    notBefore: Math.max(Date.parse(leaf.validFrom), Date.parse(root.validFrom)),
+    notAfter: Math.min(Date.parse(leaf.validTo), Date.parse(root.validTo)),
   };
 }

@@ -46,6 +46,8 @@ export interface JwtVerifierOptions {
   algorithms?: string[];
   /** fetch used for discovery and JWKS (e.g. one that trusts a private CA). */
   fetch?: typeof fetch;
+  /** Allow plain-HTTP discovery and JWKS URLs beyond loopback. Default false. */
+  allowInsecureHttp?: boolean;
 }
 
 const DEFAULT_ALGORITHMS = [
@@ -61,7 +63,7 @@ const DEFAULT_ALGORITHMS = [
   'EdDSA',
 ];
 const MAX_TOKEN_BYTES = 8192;
-const MAX_CACHE_ENTRY_MS = 5 * 60_000;
+const MAX_CACHE_ENTRY_MS = 60_000;
 const SAFE_ALG = /^[A-Za-z0-9+_-]{1,16}$/;
 const SAFE_KID = /^[\x21-\x7e]{1,256}$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -88,7 +90,12 @@ export class JwtVerifier {
   constructor(options: JwtVerifierOptions) {
     for (const config of options.issuers) {
       const rules = this.#issuers.get(config.issuer) ?? [];
-      rules.push(new IssuerKeys(config, options.fetch));
+      rules.push(
+        new IssuerKeys(config, {
+          fetch: options.fetch,
+          allowInsecureHttp: options.allowInsecureHttp,
+        }),
+      );
       this.#issuers.set(config.issuer, rules);
     }
     this.#tolerance = Math.min(Math.max(options.clockToleranceSec ?? 30, 0), 300);
@@ -172,10 +179,15 @@ export class JwtVerifier {
         if (failure === undefined || f.reason === 'jwks_unavailable') failure = f;
         continue;
       }
+      if (typeof payload.iat === 'number' && payload.iat * 1000 > now + this.#tolerance * 1000) {
+        failure ??= { reason: 'jwt_claims_invalid', detail: 'claim iat is in the future' };
+        continue;
+      }
       const verified: VerifiedToken = {
         issuer: iss,
         subject: typeof payload.sub === 'string' ? payload.sub : undefined,
-        claims: payload,
+        // Shared by every request carrying this token (cache): frozen so no handler can alter it.
+        claims: deepFreeze(payload),
         alg,
         kid,
       };
@@ -237,4 +249,12 @@ function classify(error: unknown): { reason: TokenFailureReason; detail: string 
     default:
       return { reason: 'jwt_invalid', detail: 'token is invalid' };
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

@@ -7,7 +7,27 @@ export type TokenLookup =
 const SCHEME = /^bearer +/i;
 
 /**
- * Finds the bearer token in `Authorization: Bearer <token>` (Istio's default location). The scheme
+ * Finds the bearer token in Istio's default locations: `Authorization: Bearer <token>`, then the
+ * `access_token` query parameter. A token in both, or in several headers or parameters, is
+ * ambiguous and refused.
+ *
+ * @param query The raw query string (without `?`), if any.
+ */
+export function findToken(
+  headers: Record<string, string | string[] | undefined>,
+  query: string | undefined,
+): TokenLookup {
+  const fromHeader = findBearerToken(headers);
+  if (fromHeader.kind === 'ambiguous' || query === undefined || !query.includes('access_token'))
+    return fromHeader;
+  const values = new URLSearchParams(query).getAll('access_token');
+  if (values.length === 0) return fromHeader;
+  if (values.length > 1 || fromHeader.kind === 'found') return { kind: 'ambiguous' };
+  return { kind: 'found', token: values[0] as string };
+}
+
+/**
+ * Finds the bearer token in `Authorization: Bearer <token>`. The scheme
  * matches case-insensitively (RFC 7235 §2.1), so `bearer x` is a token, not an anonymous request
  * (Envoy's literal prefix would let it through as anonymous). Another scheme (`Basic …`) is no
  * token. Several Authorization headers are ambiguous and refused.

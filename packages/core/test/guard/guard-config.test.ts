@@ -156,3 +156,27 @@ describe('several rules for one issuer: a token satisfying any of them is accept
     });
   });
 });
+
+describe('one authority per request', () => {
+  it.each([
+    [{ host: ['a.example', 'b.example'] }, 'more than one Host header'],
+    [{ host: 'a.example', ':authority': 'b.example' }, 'Host differs from :authority'],
+  ])('headers %j → 400 request_invalid_host', async (headers, detail) => {
+    const guard = await createGuard({ workload: WORKLOAD, mtls: { mode: 'PERMISSIVE' } });
+    expect(await guard.check(facts({ headers }))).toMatchObject({
+      allow: false,
+      status: 400,
+      reason: 'request_invalid_host',
+      detail,
+    });
+  });
+
+  it('Host equal to :authority (case-insensitively) passes', async () => {
+    const guard = await createGuard({ workload: WORKLOAD, mtls: { mode: 'PERMISSIVE' } });
+    expect(
+      await guard.check(facts({ headers: { host: 'A.example', ':authority': 'a.example' } })),
+    ).toMatchObject({
+      allow: true,
+    });
+  });
+});

@@ -1,4 +1,4 @@
-import { createTestCa, type Svid, type TestCa } from '@meshless/testing';
+import { createTestCa, x509, type Svid, type TestCa } from '@meshless/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/guard/guard.js';
 import type { RequestFacts } from '../../src/guard/request-facts.js';
@@ -72,6 +72,42 @@ describe('guard with a peer certificate handed over as DER (no socket)', () => {
       allow: false,
       status: 403,
       reason: 'mtls_untrusted_domain',
+    });
+  });
+
+  it('a leaf with an unknown critical extension is refused', async () => {
+    const odd = await ca.issueSvid({
+      spiffeId: 'spiffe://example.org/ns/payments/sa/checkout',
+      extraExtensions: [new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([5, 0]))],
+    });
+    const guard = await createGuard({
+      workload: { namespace: 'payments', trustDomain: 'example.org' },
+      trustBundles: { 'example.org': ca.rootPem },
+    });
+    expect(await guard.check(facts(odd))).toMatchObject({
+      allow: false,
+      reason: 'mtls_svid_invalid',
+    });
+  });
+
+  it('a leaf whose root has expired is refused', async () => {
+    const old = await createTestCa({
+      trustDomain: 'example.org',
+      notBefore: new Date(Date.now() - 3 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
+    const leaf = await old.issueSvid({
+      spiffeId: 'spiffe://example.org/ns/payments/sa/checkout',
+      notBefore: new Date(Date.now() - 3_600_000),
+      notAfter: new Date(Date.now() + 3_600_000),
+    });
+    const guard = await createGuard({
+      workload: { namespace: 'payments', trustDomain: 'example.org' },
+      trustBundles: { 'example.org': old.rootPem },
+    });
+    expect(await guard.check(facts(leaf))).toMatchObject({
+      allow: false,
+      reason: 'mtls_cert_expired',
     });
   });
 });

@@ -145,8 +145,10 @@ describe('normalizeRequestPath: default mode', () => {
     expect(normalizeRequestPath(raw)).toEqual(
       normalizeRequestPath(raw, 'DECODE_AND_MERGE_SLASHES'),
     );
-    // `%2F`/`%5C` become slashes, slashes merge, then `..` removes `b`.
-    expect(normalizeRequestPath(raw)).toEqual({ ok: true, path: '/a/c/d', query: undefined });
+    // Envoy's order: `%2F`/`%5C` become slashes, then dot segments are removed (`..` removes the
+    // empty segment before it), then slashes merge.
+    expect(normalizeRequestPath(raw)).toEqual({ ok: true, path: '/a/b/c/d', query: undefined });
+    expect(normalizeRequestPath('/a//../b')).toEqual({ ok: true, path: '/a/b', query: undefined });
   });
 
   it('is idempotent on its own output', () => {
