@@ -14,6 +14,17 @@ export { denialBody, internalErrorDecision } from './guard/decision.js';
 export type { Decision, DecisionReason, DenialBody } from './guard/decision.js';
 
 export { parseSpiffeId, parseTrustDomain, SpiffeId, TrustDomain } from './identity/spiffe-id.js';
+export {
+  matchAll,
+  matchAny,
+  matchAnyOf,
+  matchId,
+  matchIdPrefix,
+  matchMemberOf,
+  matchNot,
+  matchOneOf,
+} from './identity/matchers.js';
+export type { SpiffeIdMatcher } from './identity/matchers.js';
 export { PeerIdentityResolver } from './identity/peer-identity.js';
 export type {
   PeerIdentity,
