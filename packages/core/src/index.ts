@@ -32,8 +32,13 @@ export type {
   PeerResult,
   PeerSource,
 } from './identity/peer-identity.js';
-export { createTrustBundleSet, parsePemCertificates } from './tls/trust-bundles.js';
+export {
+  createStaticBundleSource,
+  createTrustBundleSet,
+  parsePemCertificates,
+} from './tls/trust-bundles.js';
 export type { TrustBundleSet } from './tls/trust-bundles.js';
+export type { BundleSource, SourceEvent, X509Bundle, X509Source, X509Svid } from './tls/sources.js';
 
 export { JwtVerifier } from './jwt/jwt-verifier.js';
 export type {

@@ -15,7 +15,8 @@ import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
 import type { PolicySet } from '../policy/model.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
-import { createTrustBundleSet } from '../tls/trust-bundles.js';
+import type { BundleSource } from '../tls/sources.js';
+import { createStaticBundleSource, snapshotBundles } from '../tls/trust-bundles.js';
 import { VERSION } from '../version.js';
 import { internalErrorDecision, type Decision, type DecisionReason } from './decision.js';
 import type { GuardOptions, MtlsMode } from './options.js';
@@ -30,6 +31,8 @@ export interface Guard {
   check(facts: RequestFacts): Promise<Decision>;
   /** The policy documents in force (all of them, applicable or not). */
   readonly policies: PolicySet;
+  /** Stops watching the trust bundle source. The guard keeps its last bundles. */
+  close?(): void;
 }
 
 const RETRY_AFTER_SEC = '30';
@@ -123,6 +126,10 @@ function checkHost(facts: RequestFacts): string | undefined {
   return undefined;
 }
 
+function isBundleSource(value: object): value is BundleSource {
+  return typeof (value as Partial<BundleSource>).getBundleFor === 'function';
+}
+
 function deny(
   status: Decision['status'],
   reason: DecisionReason,
@@ -210,13 +217,20 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     allowInsecureHttp,
   });
 
-  let bundles;
+  let bundleSource: BundleSource;
   try {
-    bundles = createTrustBundleSet(options.trustBundles ?? {});
+    const given = options.trustBundles ?? {};
+    bundleSource = isBundleSource(given) ? given : createStaticBundleSource(given);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError('trustBundles: invalid trust domain', { cause: error });
   }
+  let bundleVersion = 1;
+  let bundles = snapshotBundles(bundleSource, bundleVersion);
+  // A new bundle set drops every cached peer verdict (per socket and per certificate).
+  const unsubscribe = bundleSource.subscribe?.((event) => {
+    if (event.type === 'updated') bundles = snapshotBundles(bundleSource, ++bundleVersion);
+  });
   const peers = new PeerIdentityResolver(() => bundles);
   const onDecision = options.onDecision;
   const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer(
@@ -407,6 +421,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
 
   return {
     policies,
+    close: () => unsubscribe?.(),
     async check(facts: RequestFacts): Promise<Decision> {
       let decision: Decision;
       try {

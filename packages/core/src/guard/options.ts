@@ -1,6 +1,7 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
 import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
+import type { BundleSource } from '../tls/sources.js';
 import type { Decision } from './decision.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -25,8 +26,12 @@ export interface GuardOptions {
    * or a list of paths, texts and objects.
    */
   policies?: string | object | (string | object)[];
-  /** Trust domain → PEM roots (one string or a list). A peer is checked against its own domain's roots only. */
-  trustBundles?: Record<string, string | string[]>;
+  /**
+   * Trust domain → PEM roots (one string or a list), or a {@link BundleSource} (SPIFFE bundle
+   * documents, federation, the Workload API). A peer is checked against its own domain's roots
+   * only. When the source changes, cached peer verdicts are dropped.
+   */
+  trustBundles?: Record<string, string | string[]> | BundleSource;
   /**
    * Peer authentication mode. STRICT (default): a verified client X.509-SVID is required.
    * PERMISSIVE: the peer identity is used when present, plaintext and anonymous TLS pass on to

@@ -31,4 +31,6 @@ export interface RequestFacts {
   socket?: TLSSocket;
   /** Otherwise: the client's leaf (DER or parsed), verified by the guard against `trustBundles`. */
   peerCertificate?: X509Certificate | Uint8Array;
+  /** Intermediates the client sent with `peerCertificate` (leaf's issuer first), when any. */
+  peerIntermediates?: readonly (X509Certificate | Uint8Array)[];
 }

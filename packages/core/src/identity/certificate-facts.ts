@@ -16,6 +16,8 @@ export interface CertificateFacts {
   uris: string[];
   /** BasicConstraints cA, read from the extension itself (Node's `X509Certificate.ca` is wrong when KU lacks keyCertSign). */
   isCa: boolean;
+  /** BasicConstraints pathLenConstraint of a CA, when set. */
+  pathLen: number | undefined;
   /** KeyUsage bit mask (`KeyUsageFlags`), or undefined when the extension is absent. */
   keyUsage: number | undefined;
   /** OIDs of critical extensions a leaf verifier does not understand (RFC 5280 §4.2: reject). */
@@ -39,6 +41,7 @@ export function readCertificateFacts(der: Uint8Array): CertificateFacts {
   const facts: CertificateFacts = {
     uris: [],
     isCa: false,
+    pathLen: undefined,
     keyUsage: undefined,
     unknownCritical: [],
   };
@@ -54,7 +57,11 @@ export function readCertificateFacts(der: Uint8Array): CertificateFacts {
         }
         break;
       case id_ce_basicConstraints:
-        facts.isCa = AsnConvert.parse(value, BasicConstraints).cA;
+        {
+          const bc = AsnConvert.parse(value, BasicConstraints);
+          facts.isCa = bc.cA;
+          facts.pathLen = bc.pathLenConstraint;
+        }
         break;
       case id_ce_keyUsage:
         facts.keyUsage = AsnConvert.parse(value, KeyUsage).toNumber();

@@ -1,10 +1,17 @@
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
-import { MeshlessError } from '../errors.js';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { Lru } from '../internal/lru.js';
-import type { TrustBundleSet } from '../tls/trust-bundles.js';
-import { KeyUsageFlags, readCertificateFacts } from './certificate-facts.js';
-import { parseSpiffeId, type SpiffeId } from './spiffe-id.js';
+import { parsePemCertificates, type TrustBundleSet } from '../tls/trust-bundles.js';
+import { findChainToRoots } from './chain-binding.js';
+import type { SpiffeId } from './spiffe-id.js';
+import {
+  checkSvidLeaf,
+  SvidRuleError,
+  type PeerFailureReason,
+  type SvidLeaf,
+} from './svid-rules.js';
+
+export type { PeerFailureReason } from './svid-rules.js';
 
 /** A peer whose X.509-SVID passed every check. */
 export interface PeerIdentity {
@@ -14,14 +21,10 @@ export interface PeerIdentity {
   readonly trustDomain: string;
   /** SHA-256 fingerprint of the leaf, colon-separated hex as Node prints it. */
   readonly fingerprint256: string;
-  /** Validity, in ms since the epoch; checked on every request, not only at the handshake. */
+  /** Validity of the whole chain (leaf to root), in ms since the epoch; checked on every request. */
   readonly notBefore: number;
   readonly notAfter: number;
 }
-
-/** Stable reasons a presented client certificate does not yield an identity. */
-export type PeerFailureReason =
-  'mtls_unverified' | 'mtls_svid_invalid' | 'mtls_untrusted_domain' | 'mtls_cert_expired';
 
 /** Outcome of resolving the peer of one request. */
 export type PeerResult =
@@ -34,33 +37,68 @@ export type PeerResult =
       readonly cached: boolean;
     };
 
-/** Where the guard reads the peer from: a TLS socket, or a client leaf handed over by the caller. */
+/** Where the guard reads the peer from: a TLS socket, or a client chain handed over by the caller. */
 export interface PeerSource {
   socket?: TLSSocket | undefined;
+  /** The client's leaf (DER or parsed), when there is no socket. */
   peerCertificate?: X509Certificate | Uint8Array | undefined;
-}
-
-class SvidRuleError extends MeshlessError {
-  declare readonly code: PeerFailureReason;
+  /** Intermediates the client sent with `peerCertificate`, leaf's issuer first. */
+  peerIntermediates?: readonly (X509Certificate | Uint8Array)[] | undefined;
 }
 
 type Verdict = { identity: PeerIdentity } | { reason: PeerFailureReason; detail: string };
+type LeafVerdict = { leaf: SvidLeaf } | { reason: PeerFailureReason; detail: string };
 interface Cached {
   version: number;
   verdict: Verdict;
 }
 
+/** Node 24 shows the server only the client's leaf (nodejs/node#65579); Node 20 shows the chain. */
+function peerChain(
+  socket: TLSSocket,
+): { leaf: X509Certificate; intermediates: X509Certificate[] } | undefined {
+  // Read the detailed chain before anything calls getPeerX509Certificate(): on Node 20 that call
+  // drops the chain.
+  const detailed = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
+  if (!detailed || !detailed.raw) return undefined;
+  const leaf = new X509Certificate(detailed.raw);
+  const intermediates: X509Certificate[] = [];
+  const seen = new Set([detailed.fingerprint256]);
+  for (
+    let c: DetailedPeerCertificate | undefined = detailed.issuerCertificate;
+    c && c.raw && !seen.has(c.fingerprint256);
+    c = c.issuerCertificate
+  ) {
+    seen.add(c.fingerprint256);
+    // A self-issued certificate is an anchor candidate: anchors come only from the trust bundle.
+    if (c.issuerCertificate !== c) intermediates.push(new X509Certificate(c.raw));
+  }
+  return { leaf, intermediates };
+}
+
+function toCertificate(value: X509Certificate | Uint8Array): X509Certificate {
+  return value instanceof X509Certificate ? value : new X509Certificate(value);
+}
+
 /**
- * Resolves the SPIFFE identity of the peer, applying the X.509-SVID rules (exactly one URI SAN, a
- * valid non-root SPIFFE ID, not a CA, digitalSignature and no keyCertSign/cRLSign) and binding the
- * trust domain to its own bundle (a leaf of domain B signed by A's root is refused, which Node's
- * TLS layer accepts). Verdicts are cached per certificate fingerprint (bounded) and per socket, and
- * dropped when the bundle set changes. Expiry is checked on every call.
+ * Resolves the SPIFFE identity of the peer. The leaf must pass the X.509-SVID rules, and its chain
+ * must end at a root of the leaf's **own** trust domain (Node's TLS layer accepts a leaf of domain
+ * B signed by A's root when both are in `ca`).
+ *
+ * Over a socket, OpenSSL has verified the chain (`socket.authorized`); the guard then binds it to
+ * the trust domain: through the intermediates when Node shows them, and otherwise (Node 24 shows
+ * the server only the leaf) by requiring that every root the TLS server trusts (`server.ca`)
+ * belongs to the leaf's trust domain — else it refuses rather than guess.
+ *
+ * Leaf checks are cached per certificate fingerprint (bounded), verdicts per socket; both drop
+ * when the bundle set changes. Validity is checked on every call.
  */
 export class PeerIdentityResolver {
   readonly #bundles: () => TrustBundleSet;
-  readonly #byFingerprint = new Lru<string, Cached>(1024);
+  readonly #leaves = new Lru<string, LeafVerdict>(1024);
+  readonly #byChain = new Lru<string, Cached>(1024);
   readonly #bySocket = new WeakMap<object, Cached>();
+  readonly #serverAnchors = new WeakMap<object, Set<string>>();
 
   constructor(bundles: () => TrustBundleSet) {
     this.#bundles = bundles;
@@ -73,13 +111,13 @@ export class PeerIdentityResolver {
       const hit = this.#bySocket.get(socket);
       if (hit && hit.version === bundles.version) return finish(hit.verdict, now, true);
       if (socket.encrypted !== true) return { kind: 'none' };
-      const leaf = socket.getPeerX509Certificate?.();
-      if (!leaf) return { kind: 'none' };
+      const chain = peerChain(socket);
+      if (!chain) return { kind: 'none' };
       // Never take an identity from a certificate the TLS layer did not verify: users often run
       // with rejectUnauthorized: false.
       const verdict: Verdict =
         socket.authorized === true
-          ? this.#verifyLeaf(leaf, bundles)
+          ? this.#verify(chain.leaf, chain.intermediates, bundles, this.#anchorsOf(socket))
           : {
               reason: 'mtls_unverified',
               detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
@@ -89,11 +127,10 @@ export class PeerIdentityResolver {
     }
     if (source.peerCertificate) {
       let leaf: X509Certificate;
+      let intermediates: X509Certificate[];
       try {
-        leaf =
-          source.peerCertificate instanceof X509Certificate
-            ? source.peerCertificate
-            : new X509Certificate(source.peerCertificate);
+        leaf = toCertificate(source.peerCertificate);
+        intermediates = (source.peerIntermediates ?? []).map(toCertificate);
       } catch {
         return {
           kind: 'fail',
@@ -102,24 +139,90 @@ export class PeerIdentityResolver {
           cached: false,
         };
       }
-      return finish(this.#verifyLeaf(leaf, bundles), now, false);
+      const key = [leaf, ...intermediates].map((c) => c.fingerprint256).join('|');
+      const hit = this.#byChain.get(key);
+      if (hit && hit.version === bundles.version) return finish(hit.verdict, now, true);
+      const verdict = this.#verify(leaf, intermediates, bundles, undefined);
+      this.#byChain.set(key, { version: bundles.version, verdict });
+      return finish(verdict, now, false);
     }
     return { kind: 'none' };
   }
 
-  #verifyLeaf(leaf: X509Certificate, bundles: TrustBundleSet): Verdict {
-    const fingerprint = leaf.fingerprint256;
-    const hit = this.#byFingerprint.get(fingerprint);
-    if (hit && hit.version === bundles.version) return hit.verdict;
-    let verdict: Verdict;
-    try {
-      verdict = { identity: verifySvid(leaf, bundles, fingerprint) };
-    } catch (error) {
-      if (!(error instanceof SvidRuleError)) throw error;
-      verdict = { reason: error.code, detail: error.message };
+  /** Fingerprints of the roots the TLS server trusts, or undefined when it cannot be known. */
+  #anchorsOf(socket: TLSSocket): Set<string> | undefined {
+    const ca = (socket as { server?: { ca?: unknown } }).server?.ca;
+    if (ca === undefined || ca === null || (typeof ca !== 'object' && typeof ca !== 'string'))
+      return undefined;
+    const key = typeof ca === 'string' ? socket : ca;
+    let anchors = this.#serverAnchors.get(key);
+    if (!anchors) {
+      const pems = (Array.isArray(ca) ? ca : [ca]).map((c: unknown) =>
+        Buffer.isBuffer(c) ? c.toString() : String(c),
+      );
+      anchors = new Set(pems.flatMap((p) => parsePemCertificates(p)).map((c) => c.fingerprint256));
+      this.#serverAnchors.set(key, anchors);
     }
-    this.#byFingerprint.set(fingerprint, { version: bundles.version, verdict });
+    return anchors;
+  }
+
+  #checkLeaf(leaf: X509Certificate, fingerprint: string): LeafVerdict {
+    let verdict = this.#leaves.get(fingerprint);
+    if (!verdict) {
+      try {
+        verdict = { leaf: checkSvidLeaf(leaf) };
+      } catch (error) {
+        if (!(error instanceof SvidRuleError)) throw error;
+        verdict = { reason: error.code, detail: error.message };
+      }
+      this.#leaves.set(fingerprint, verdict);
+    }
     return verdict;
+  }
+
+  #verify(
+    leaf: X509Certificate,
+    intermediates: readonly X509Certificate[],
+    bundles: TrustBundleSet,
+    serverAnchors: Set<string> | undefined,
+  ): Verdict {
+    const fingerprint256 = leaf.fingerprint256;
+    const checked = this.#checkLeaf(leaf, fingerprint256);
+    if ('reason' in checked) return checked;
+    const { spiffeId, trustDomain } = checked.leaf;
+    const roots = bundles.get(trustDomain);
+    if (!roots || roots.length === 0)
+      return {
+        reason: 'mtls_untrusted_domain',
+        detail: `no trust bundle for trust domain ${trustDomain}`,
+      };
+    const identity = (notBefore: number, notAfter: number): Verdict => ({
+      identity: {
+        spiffeId,
+        id: spiffeId.toString(),
+        trustDomain,
+        fingerprint256,
+        notBefore,
+        notAfter,
+      },
+    });
+    const path = findChainToRoots(leaf, intermediates, roots);
+    if (path) return identity(path.notBefore, path.notAfter);
+    if (intermediates.length === 0 && serverAnchors !== undefined) {
+      // Only the leaf is visible, and OpenSSL verified its chain to one of the server's roots: the
+      // binding holds when all of them belong to the leaf's trust domain.
+      const own = bundles.fingerprints(trustDomain);
+      if (serverAnchors.size > 0 && [...serverAnchors].every((fp) => own.has(fp)))
+        return identity(Date.parse(leaf.validFrom), Date.parse(leaf.validTo));
+      return {
+        reason: 'mtls_untrusted_domain',
+        detail: `chain to a root of trust domain ${trustDomain} cannot be shown: the TLS server also trusts roots of other trust domains`,
+      };
+    }
+    return {
+      reason: 'mtls_untrusted_domain',
+      detail: `certificate does not chain to a root of trust domain ${trustDomain}`,
+    };
   }
 }
 
@@ -131,64 +234,8 @@ function finish(verdict: Verdict, now: number, cached: boolean): PeerResult {
     return {
       kind: 'fail',
       reason: 'mtls_cert_expired',
-      detail: 'peer certificate is outside its validity period',
+      detail: 'peer certificate chain is outside its validity period',
       cached,
     };
   return { kind: 'ok', identity, cached };
-}
-
-function reject(reason: PeerFailureReason, detail: string): never {
-  throw new SvidRuleError(reason, detail);
-}
-
-/** The X.509-SVID peer rules (x509-svid-rules.md part A), for a leaf already parsed. */
-function verifySvid(
-  leaf: X509Certificate,
-  bundles: TrustBundleSet,
-  fingerprint256: string,
-): PeerIdentity {
-  let facts;
-  try {
-    facts = readCertificateFacts(leaf.raw);
-  } catch {
-    reject('mtls_svid_invalid', 'certificate could not be parsed');
-  }
-  if (facts.unknownCritical.length > 0)
-    reject('mtls_svid_invalid', 'leaf certificate has an unknown critical extension');
-  if (facts.uris.length !== 1)
-    reject('mtls_svid_invalid', `expected exactly one URI SAN, found ${facts.uris.length}`);
-  let spiffeId: SpiffeId;
-  try {
-    spiffeId = parseSpiffeId(facts.uris[0] as string);
-  } catch (error) {
-    reject(
-      'mtls_svid_invalid',
-      `URI SAN is not a valid SPIFFE ID (${(error as MeshlessError).code})`,
-    );
-  }
-  if (spiffeId.isTrustDomainId)
-    reject('mtls_svid_invalid', 'SPIFFE ID of a workload must have a path');
-  if (facts.isCa) reject('mtls_svid_invalid', 'leaf certificate must not be a CA');
-  const ku = facts.keyUsage;
-  if (ku === undefined || (ku & KeyUsageFlags.digitalSignature) === 0)
-    reject('mtls_svid_invalid', 'leaf certificate must have the digitalSignature key usage');
-  if ((ku & (KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)) !== 0)
-    reject('mtls_svid_invalid', 'leaf certificate must not have keyCertSign or cRLSign');
-  const td = spiffeId.trustDomain.name;
-  const roots = bundles.get(td);
-  if (!roots || roots.length === 0)
-    reject('mtls_untrusted_domain', `no trust bundle for trust domain ${td}`);
-  // The chain must end at a root of the leaf's own trust domain (a root that is itself valid).
-  const root = roots.find((r) => leaf.checkIssued(r) && leaf.verify(r.publicKey));
-  if (!root)
-    reject('mtls_untrusted_domain', `certificate is not issued by a root of trust domain ${td}`);
-  return {
-    spiffeId,
-    id: spiffeId.toString(),
-    trustDomain: td,
-    fingerprint256,
-    // The identity is valid while both the leaf and its root are.
-    notBefore: Math.max(Date.parse(leaf.validFrom), Date.parse(root.validFrom)),
-    notAfter: Math.min(Date.parse(leaf.validTo), Date.parse(root.validTo)),
-  };
 }
