@@ -39,6 +39,16 @@ export {
 } from './tls/trust-bundles.js';
 export type { TrustBundleSet } from './tls/trust-bundles.js';
 export type { BundleSource, SourceEvent, X509Bundle, X509Source, X509Svid } from './tls/sources.js';
+export { bundleRootsPem, mtlsServerOptions, secureContextOptions } from './tls/server-options.js';
+export type { MtlsServerSources } from './tls/server-options.js';
+export { keepServerInSync } from './tls/server-sync.js';
+export type { ServerSync, ServerSyncOptions } from './tls/server-sync.js';
+export { createPermissiveServer } from './tls/permissive-server.js';
+export type { PermissiveServer } from './tls/permissive-server.js';
+export { checkServerSpiffeId, ServerIdentityError } from './tls/server-identity.js';
+export type { ServerIdentityErrorCode } from './tls/server-identity.js';
+export { createMtlsAgent, mtlsClientOptions } from './tls/client-options.js';
+export type { MtlsClientSources, MtlsConnectOptions } from './tls/client-options.js';
 
 export { JwtVerifier } from './jwt/jwt-verifier.js';
 export type {
