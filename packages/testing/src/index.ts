@@ -31,3 +31,34 @@ export { assertSpan, createSpanRecorder } from './span-recorder.js';
 export type { CreateSpanRecorderOptions, ExpectedSpan, SpanRecorder } from './span-recorder.js';
 export { createMeshFixture } from './mesh-fixture.js';
 export type { MeshFixture } from './mesh-fixture.js';
+export {
+  certificatePemOf,
+  createCustomRoot,
+  createMutableBundleSource,
+  createSvidRulePki,
+  DENIED_PATH,
+  groupSvidRuleCases,
+  issueIntermediate,
+  NODE_MAJOR,
+  sendSvidRuleRequest,
+  SERVER_SEES_CLIENT_CHAIN,
+  svidRuleCases,
+  svidRulePolicies,
+  svidRuleProfiles,
+  SVID_RULES_NAMESPACE,
+  SVID_RULES_TRUST_DOMAIN,
+  tamperSignature,
+  uriNameConstraint,
+} from './svid-rule-cases.js';
+export type {
+  ClientCredentials,
+  CustomRoot,
+  MutableBundleSource,
+  SvidRuleCase,
+  SvidRuleExpectation,
+  SvidRuleOutcome,
+  SvidRulePki,
+  SvidRuleReason,
+  TrustProfile,
+  TrustProfileName,
+} from './svid-rule-cases.js';

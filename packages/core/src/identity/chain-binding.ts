@@ -28,10 +28,15 @@ function caFacts(cert: X509Certificate): CertificateFacts | null {
   return facts;
 }
 
-/** A signing CA: cA set, keyCertSign when KeyUsage is present, path length large enough. */
-function canSign(cert: X509Certificate, intermediatesBelow: number): boolean {
+/**
+ * A signing CA: cA set, keyCertSign when KeyUsage is present, path length large enough. A
+ * peer-sent intermediate must also carry no critical extension this verifier does not process
+ * (e.g. name constraints); configured roots are trusted as they are.
+ */
+function canSign(cert: X509Certificate, intermediatesBelow: number, isAnchor: boolean): boolean {
   const facts = caFacts(cert);
   if (!facts || !facts.isCa) return false;
+  if (!isAnchor && facts.unknownCritical.length > 0) return false;
   if (facts.keyUsage !== undefined && (facts.keyUsage & KeyUsageFlags.keyCertSign) === 0)
     return false;
   return facts.pathLen === undefined || intermediatesBelow <= facts.pathLen;
@@ -65,12 +70,13 @@ export function findChainToRoots(
   const walk = (cert: X509Certificate, path: X509Certificate[]): ChainPath | undefined => {
     const below = path.length - 1; // intermediates between this certificate's issuer and the leaf
     for (const root of roots) {
-      if (issued(cert, root) && canSign(root, below)) return { root, ...bounds([...path, root]) };
+      if (issued(cert, root) && canSign(root, below, true))
+        return { root, ...bounds([...path, root]) };
     }
     if (path.length > MAX_DEPTH) return undefined;
     for (const ca of intermediates) {
       if (path.includes(ca) || ca.checkIssued(ca)) continue;
-      if (issued(cert, ca) && canSign(ca, below)) {
+      if (issued(cert, ca) && canSign(ca, below, false)) {
         const found = walk(ca, [...path, ca]);
         if (found) return found;
       }

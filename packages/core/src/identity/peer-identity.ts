@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { Lru } from '../internal/lru.js';
-import { parsePemCertificates, type TrustBundleSet } from '../tls/trust-bundles.js';
+import { handshakeAnchors } from '../tls/context-anchors.js';
+import type { TrustBundleSet } from '../tls/trust-bundles.js';
 import { findChainToRoots } from './chain-binding.js';
 import type { SpiffeId } from './spiffe-id.js';
 import {
@@ -87,8 +88,10 @@ function toCertificate(value: X509Certificate | Uint8Array): X509Certificate {
  *
  * Over a socket, OpenSSL has verified the chain (`socket.authorized`); the guard then binds it to
  * the trust domain: through the intermediates when Node shows them, and otherwise (Node 24 shows
- * the server only the leaf) by requiring that every root the TLS server trusts (`server.ca`)
- * belongs to the leaf's trust domain — else it refuses rather than guess.
+ * the server only the leaf) by requiring that every root the connection's handshake was verified
+ * against belongs to the leaf's trust domain — else (or when those roots are unknown) it refuses
+ * rather than guess. In that case the intermediates' expiry cannot be seen: OpenSSL checked it at
+ * the handshake, and the leaf's is checked on every request.
  *
  * Leaf checks are cached per certificate fingerprint (bounded), verdicts per socket; both drop
  * when the bundle set changes. Validity is checked on every call.
@@ -98,7 +101,6 @@ export class PeerIdentityResolver {
   readonly #leaves = new Lru<string, LeafVerdict>(1024);
   readonly #byChain = new Lru<string, Cached>(1024);
   readonly #bySocket = new WeakMap<object, Cached>();
-  readonly #serverAnchors = new WeakMap<object, Set<string>>();
 
   constructor(bundles: () => TrustBundleSet) {
     this.#bundles = bundles;
@@ -117,7 +119,7 @@ export class PeerIdentityResolver {
       // with rejectUnauthorized: false.
       const verdict: Verdict =
         socket.authorized === true
-          ? this.#verify(chain.leaf, chain.intermediates, bundles, this.#anchorsOf(socket))
+          ? this.#verify(chain.leaf, chain.intermediates, bundles, handshakeAnchors(socket))
           : {
               reason: 'mtls_unverified',
               detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
@@ -149,23 +151,6 @@ export class PeerIdentityResolver {
     return { kind: 'none' };
   }
 
-  /** Fingerprints of the roots the TLS server trusts, or undefined when it cannot be known. */
-  #anchorsOf(socket: TLSSocket): Set<string> | undefined {
-    const ca = (socket as { server?: { ca?: unknown } }).server?.ca;
-    if (ca === undefined || ca === null || (typeof ca !== 'object' && typeof ca !== 'string'))
-      return undefined;
-    const key = typeof ca === 'string' ? socket : ca;
-    let anchors = this.#serverAnchors.get(key);
-    if (!anchors) {
-      const pems = (Array.isArray(ca) ? ca : [ca]).map((c: unknown) =>
-        Buffer.isBuffer(c) ? c.toString() : String(c),
-      );
-      anchors = new Set(pems.flatMap((p) => parsePemCertificates(p)).map((c) => c.fingerprint256));
-      this.#serverAnchors.set(key, anchors);
-    }
-    return anchors;
-  }
-
   #checkLeaf(leaf: X509Certificate, fingerprint: string): LeafVerdict {
     let verdict = this.#leaves.get(fingerprint);
     if (!verdict) {
@@ -184,7 +169,7 @@ export class PeerIdentityResolver {
     leaf: X509Certificate,
     intermediates: readonly X509Certificate[],
     bundles: TrustBundleSet,
-    serverAnchors: Set<string> | undefined,
+    serverAnchors: ReadonlySet<string> | undefined,
   ): Verdict {
     const fingerprint256 = leaf.fingerprint256;
     const checked = this.#checkLeaf(leaf, fingerprint256);

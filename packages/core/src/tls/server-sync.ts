@@ -1,5 +1,6 @@
 import type { Server, TLSSocket } from 'node:tls';
 import { PeerIdentityResolver } from '../identity/peer-identity.js';
+import { rememberServerAnchors } from './context-anchors.js';
 import { secureContextOptions, type MtlsServerSources } from './server-options.js';
 import { snapshotBundles } from './trust-bundles.js';
 
@@ -33,8 +34,11 @@ export function keepServerInSync(server: Server, options: ServerSyncOptions): Se
   };
   server.on('secureConnection', onSecure);
 
+  rememberServerAnchors(server);
   const refresh = (): void => {
     try {
+      // Connections made under the current context keep its anchors (see handshakeAnchors).
+      rememberServerAnchors(server);
       server.setSecureContext(secureContextOptions(options));
     } catch (error) {
       options.onError?.(error as Error);
