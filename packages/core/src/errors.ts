@@ -1,3 +1,4 @@
+import type { BundleErrorCode, SvidErrorCode } from './sources/source-errors.js';
 /**
  * Typed errors with stable codes. Match on `code`, never on `message`: codes are the contract,
  * messages may change. Messages never contain tokens, keys, certificates or claim values.
@@ -9,7 +10,8 @@
 const kBrands = Symbol.for('@meshless/core.error.brands');
 
 /** Every stable error code `@meshless/core` throws. */
-export type MeshlessErrorCode = SpiffeIdErrorCode | PolicyErrorCode | ConfigErrorCode;
+export type MeshlessErrorCode =
+  SpiffeIdErrorCode | PolicyErrorCode | ConfigErrorCode | SvidErrorCode | BundleErrorCode;
 
 /**
  * Base class of every error thrown by meshless. `instanceof` works for it and every subclass even

@@ -28,6 +28,7 @@ export type { SpiffeIdMatcher } from './identity/matchers.js';
 export { PeerIdentityResolver } from './identity/peer-identity.js';
 export type {
   PeerIdentity,
+  PeerIdentityKind,
   PeerFailureReason,
   PeerResult,
   PeerSource,
@@ -42,6 +43,21 @@ export type { BundleSource, SourceEvent, X509Bundle, X509Source, X509Svid } from
 export { bundleRootsPem, mtlsServerOptions, secureContextOptions } from './tls/server-options.js';
 export type { MtlsServerSources } from './tls/server-options.js';
 export { keepServerInSync } from './tls/server-sync.js';
+export { parseX509Svid } from './sources/x509-svid.js';
+export type { ParseX509SvidInput } from './sources/x509-svid.js';
+export { createFileX509Source } from './sources/file-x509-source.js';
+export type { FileX509Source, FileX509SourceOptions } from './sources/file-x509-source.js';
+export { parseSpiffeBundle, serializeSpiffeBundle } from './sources/spiffe-bundle.js';
+export type { SpiffeBundle } from './sources/spiffe-bundle.js';
+export { parseSpiffeBundleMap, serializeSpiffeBundleMap } from './sources/spiffe-bundle-map.js';
+export { createFederatedBundleSource } from './sources/federated-bundle-source.js';
+export type {
+  FederatedBundleSource,
+  FederatedBundleSourceOptions,
+} from './sources/federated-bundle-source.js';
+export { combineBundleSources } from './sources/combined-bundle-source.js';
+export { BundleError, SvidError } from './sources/source-errors.js';
+export type { BundleErrorCode, SvidErrorCode } from './sources/source-errors.js';
 export type { ServerSync, ServerSyncOptions } from './tls/server-sync.js';
 export { createPermissiveServer } from './tls/permissive-server.js';
 export type { PermissiveServer } from './tls/permissive-server.js';
@@ -89,7 +105,9 @@ export type {
   SpiffeIdErrorCode,
 } from './errors.js';
 export { VERSION } from './version.js';
-export { factsFromIncomingMessage } from './http/incoming-message.js';
+export { factsFromIncomingMessage, stripConsumedHeaders } from './http/incoming-message.js';
+export { FORWARDED_CLIENT_CERT_HEADER } from './guard/forwarded-peer.js';
+export type { TrustedProxies } from './guard/forwarded-peer.js';
 export { toPendingGuard } from './guard/lazy-guard.js';
 export type { PendingGuard } from './guard/lazy-guard.js';
 export { authContextOf } from './guard/auth-context.js';

@@ -9,6 +9,7 @@ import {
   denialBody,
   factsFromIncomingMessage,
   internalErrorDecision,
+  stripConsumedHeaders,
   toPendingGuard,
   type AuthContext,
   type Guard,
@@ -61,6 +62,7 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
       .then((decision) => {
         if (decision.allow) {
           if (decision.url !== undefined && req.url === req.originalUrl) req.url = decision.url;
+          stripConsumedHeaders(req); // e.g. x-forwarded-client-cert: the identity is in req.auth
           req.auth = authContextOf(decision);
           next();
           return;

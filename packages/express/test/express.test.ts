@@ -37,6 +37,7 @@ beforeAll(async () => {
       principal: req.auth?.principal,
       client: req.auth?.claims?.['client_id'],
       policy: req.auth?.decision.policy,
+      ...(req.headers['x-forwarded-client-cert'] ? { xfcc: 'visible to the app' } : {}),
     });
   });
   app.get('/admin', (_req, res) => {
@@ -77,6 +78,27 @@ const call = (
 describe('@meshless/express over real mTLS', () => {
   it('allows checkout with a valid token and sets req.auth', async () => {
     const res = await call('/charge');
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({
+      url: '/charge',
+      principal: 'spiffe://example.org/ns/payments/sa/checkout',
+      client: 'checkout',
+      policy: 'payments/allow-checkout',
+    });
+  });
+
+  it('an x-forwarded-client-cert from an untrusted peer is ignored and removed before the app', async () => {
+    const res = await mtlsRequest(base, {
+      path: '/charge',
+      method: 'POST',
+      ca: mesh.ca.rootPem,
+      cert: mesh.checkout.chainPem,
+      key: mesh.checkout.keyPem,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-forwarded-client-cert': `Cert="${encodeURIComponent(mesh.frontend.certPem)}"`,
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({
       url: '/charge',

@@ -9,6 +9,7 @@ import {
   denialBody,
   factsFromIncomingMessage,
   internalErrorDecision,
+  stripConsumedHeaders,
   normalizeRequestPath,
   type AuthContext,
   type Decision,
@@ -51,6 +52,7 @@ const plugin: FastifyPluginAsync<MeshlessFastifyOptions> = async (fastify, optio
       if (decision.headers) void reply.headers(decision.headers);
       return reply.code(decision.status).send(denialBody(decision));
     }
+    stripConsumedHeaders(request.raw); // e.g. x-forwarded-client-cert: the identity is in request.auth
     request.auth = authContextOf(decision);
     return undefined;
   });

@@ -11,6 +11,7 @@ import { findToken } from '../jwt/token-location.js';
 import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
+import { resolveForwardedPeer } from './forwarded-peer.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
 import type { PolicySet } from '../policy/model.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
@@ -231,7 +232,10 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   const unsubscribe = bundleSource.subscribe?.((event) => {
     if (event.type === 'updated') bundles = snapshotBundles(bundleSource, ++bundleVersion);
   });
-  const peers = new PeerIdentityResolver(() => bundles);
+  const peers = new PeerIdentityResolver(() => bundles, {
+    ...(options.mtls?.identityFrom ? { identityFrom: options.mtls.identityFrom } : {}),
+  });
+  const proxies = options.mtls?.trustedProxies;
   const onDecision = options.onDecision;
   const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer(
     '@meshless/core',
@@ -243,12 +247,23 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp },
     });
     try {
-      const peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
+      let peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
+      // A failed direct peer is never rescued by a forwarded certificate.
+      const forwarded =
+        proxies && peer.kind !== 'fail'
+          ? resolveForwardedPeer(facts, peer, proxies, peers)
+          : undefined;
+      if (forwarded) {
+        span.setAttribute(A.ATTR_AUTHN_FORWARDED, true);
+        peer = forwarded;
+      }
       if (peer.kind === 'ok') {
         span.setAttributes({
           [A.ATTR_AUTHN_RESULT]: 'success',
           [A.ATTR_PRINCIPAL_ID]: peer.identity.id,
-          [A.ATTR_TRUST_DOMAIN]: peer.identity.trustDomain,
+          ...(peer.identity.trustDomain
+            ? { [A.ATTR_TRUST_DOMAIN]: peer.identity.trustDomain }
+            : {}),
           [A.ATTR_AUTHN_CACHED]: peer.cached,
         });
         return peer;

@@ -1,7 +1,9 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
 import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
+import type { PeerIdentityKind } from '../identity/peer-identity.js';
 import type { BundleSource } from '../tls/sources.js';
+import type { TrustedProxies } from './forwarded-peer.js';
 import type { Decision } from './decision.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -37,7 +39,22 @@ export interface GuardOptions {
    * PERMISSIVE: the peer identity is used when present, plaintext and anonymous TLS pass on to
    * authorization. DISABLE: client certificates are ignored.
    */
-  mtls?: { mode?: MtlsMode };
+  mtls?: {
+    mode?: MtlsMode;
+    /**
+     * Identity sources in precedence order. Default `['spiffe']`. Add `'dns'` and/or `'cn'` to
+     * accept verified certificates without a URI SAN as `dns:<first DNS SAN>` / `cn:<subject CN>`
+     * (they must chain to a root of any configured bundle; a certificate with a URI SAN is always
+     * judged as an X.509-SVID).
+     */
+    identityFrom?: PeerIdentityKind[];
+    /**
+     * Front proxies whose `x-forwarded-client-cert` is believed: the forwarded certificate is then
+     * verified and becomes the peer identity. From any other peer the header is ignored, and the
+     * adapters always remove it from the request.
+     */
+    trustedProxies?: TrustedProxies;
+  };
   /** Default `DECODE_AND_MERGE_SLASHES`. */
   pathNormalization?: PathNormalization;
   jwt?: {

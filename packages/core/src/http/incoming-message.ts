@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { FORWARDED_CLIENT_CERT_HEADER } from '../guard/forwarded-peer.js';
 import type { RequestFacts } from '../guard/request-facts.js';
 
 /**
@@ -50,4 +51,19 @@ export function factsFromIncomingMessage(
     if (typeof sni === 'string') facts.sni = sni;
   }
   return facts;
+}
+
+/**
+ * Removes the request headers meshless consumed and the application must not trust on its own
+ * (`x-forwarded-client-cert`: the verified identity is in `req.auth`). Adapters call it after the
+ * guard has read the request.
+ */
+export function stripConsumedHeaders(req: IncomingMessage): void {
+  delete req.headers[FORWARDED_CLIENT_CERT_HEADER];
+  const distinct = (req as Partial<IncomingMessage>).headersDistinct;
+  if (distinct) delete distinct[FORWARDED_CLIENT_CERT_HEADER];
+  // Raw header list (name, value pairs) as well.
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2)
+    if ((raw[i] as string).toLowerCase() === FORWARDED_CLIENT_CERT_HEADER) raw.splice(i, 2);
 }

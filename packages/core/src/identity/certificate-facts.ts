@@ -14,6 +14,10 @@ import {
 export interface CertificateFacts {
   /** Every URI SAN, exactly as encoded. */
   uris: string[];
+  /** Every DNS SAN. */
+  dnsNames: string[];
+  /** The subject's (last) commonName, when it has one. */
+  commonName: string | undefined;
   /** BasicConstraints cA, read from the extension itself (Node's `X509Certificate.ca` is wrong when KU lacks keyCertSign). */
   isCa: boolean;
   /** BasicConstraints pathLenConstraint of a CA, when set. */
@@ -35,11 +39,22 @@ const KNOWN_LEAF_EXTENSIONS = new Set([
   '2.5.29.32', // certificatePolicies
 ]);
 
+const ID_AT_COMMON_NAME = '2.5.4.3';
+
+function commonNameOf(cert: Certificate): string | undefined {
+  let cn: string | undefined;
+  for (const rdn of cert.tbsCertificate.subject)
+    for (const attr of rdn) if (attr.type === ID_AT_COMMON_NAME) cn = attr.value.toString();
+  return cn;
+}
+
 /** Parses the DER of a certificate. Slow (ASN.1 decode): call once per distinct certificate. */
 export function readCertificateFacts(der: Uint8Array): CertificateFacts {
   const cert = AsnConvert.parse(der, Certificate);
   const facts: CertificateFacts = {
     uris: [],
+    dnsNames: [],
+    commonName: commonNameOf(cert),
     isCa: false,
     pathLen: undefined,
     keyUsage: undefined,
@@ -54,6 +69,7 @@ export function readCertificateFacts(der: Uint8Array): CertificateFacts {
         for (const name of AsnConvert.parse(value, SubjectAlternativeName)) {
           if (name.uniformResourceIdentifier !== undefined)
             facts.uris.push(name.uniformResourceIdentifier);
+          if (name.dNSName !== undefined) facts.dnsNames.push(name.dNSName);
         }
         break;
       case id_ce_basicConstraints:

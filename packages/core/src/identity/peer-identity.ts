@@ -6,6 +6,7 @@ import type { TrustBundleSet } from '../tls/trust-bundles.js';
 import { findChainToRoots } from './chain-binding.js';
 import type { SpiffeId } from './spiffe-id.js';
 import {
+  certificateFacts,
   checkSvidLeaf,
   SvidRuleError,
   type PeerFailureReason,
@@ -14,12 +15,18 @@ import {
 
 export type { PeerFailureReason } from './svid-rules.js';
 
-/** A peer whose X.509-SVID passed every check. */
+/** Where a peer identity comes from: an X.509-SVID, or (opt-in) a DNS SAN or the subject CN. */
+export type PeerIdentityKind = 'spiffe' | 'dns' | 'cn';
+
+/** A peer whose certificate passed every check. */
 export interface PeerIdentity {
-  readonly spiffeId: SpiffeId;
-  /** The SPIFFE ID as a string (`spiffe://td/path`). */
+  readonly kind: PeerIdentityKind;
+  /** `spiffe://td/path`, or `dns:<name>` / `cn:<name>` for the opt-in fallbacks. */
   readonly id: string;
-  readonly trustDomain: string;
+  /** Set for SPIFFE identities. */
+  readonly spiffeId?: SpiffeId;
+  /** The SPIFFE trust domain; absent for DNS and CN identities. */
+  readonly trustDomain?: string;
   /** SHA-256 fingerprint of the leaf, colon-separated hex as Node prints it. */
   readonly fingerprint256: string;
   /** Validity of the whole chain (leaf to root), in ms since the epoch; checked on every request. */
@@ -102,8 +109,69 @@ export class PeerIdentityResolver {
   readonly #byChain = new Lru<string, Cached>(1024);
   readonly #bySocket = new WeakMap<object, Cached>();
 
-  constructor(bundles: () => TrustBundleSet) {
+  readonly #identityFrom: readonly PeerIdentityKind[];
+
+  /**
+   * @param bundles The current bundle set.
+   * @param options.identityFrom Identity sources in precedence order; default `['spiffe']`. With
+   *   `'dns'` / `'cn'`, a verified certificate with **no** URI SAN yields `dns:<first DNS SAN>` or
+   *   `cn:<subject CN>`; a certificate with a URI SAN is always judged as an X.509-SVID.
+   */
+  constructor(
+    bundles: () => TrustBundleSet,
+    options: { identityFrom?: readonly PeerIdentityKind[] } = {},
+  ) {
     this.#bundles = bundles;
+    this.#identityFrom = options.identityFrom ?? ['spiffe'];
+  }
+
+  /** The opt-in DNS / CN identity of a verified non-SPIFFE certificate, chained to any configured root. */
+  #fallback(
+    leaf: X509Certificate,
+    fingerprint256: string,
+    intermediates: readonly X509Certificate[],
+    bundles: TrustBundleSet,
+    serverAnchors: ReadonlySet<string> | undefined,
+  ): Verdict | undefined {
+    if (this.#identityFrom.every((k) => k === 'spiffe')) return undefined;
+    let facts;
+    try {
+      facts = certificateFacts(leaf);
+    } catch {
+      return undefined;
+    }
+    if (facts.uris.length > 0 || facts.isCa || facts.unknownCritical.length > 0) return undefined;
+    let id: string | undefined;
+    let kind: PeerIdentityKind | undefined;
+    for (const k of this.#identityFrom) {
+      if (k === 'dns' && facts.dnsNames[0]) [id, kind] = [`dns:${facts.dnsNames[0]}`, k];
+      else if (k === 'cn' && facts.commonName) [id, kind] = [`cn:${facts.commonName}`, k];
+      if (id !== undefined) break;
+    }
+    if (id === undefined || kind === undefined) return undefined;
+    const tds = bundles.trustDomains();
+    const roots = tds.flatMap((td) => bundles.get(td) ?? []);
+    const path = findChainToRoots(leaf, intermediates, roots);
+    const allowed =
+      path !== undefined ||
+      (intermediates.length === 0 &&
+        serverAnchors !== undefined &&
+        serverAnchors.size > 0 &&
+        [...serverAnchors].every((fp) => tds.some((td) => bundles.fingerprints(td).has(fp))));
+    if (!allowed)
+      return {
+        reason: 'mtls_untrusted_domain',
+        detail: 'certificate does not chain to a configured root',
+      };
+    return {
+      identity: {
+        kind,
+        id,
+        fingerprint256,
+        notBefore: path ? path.notBefore : Date.parse(leaf.validFrom),
+        notAfter: path ? path.notAfter : Date.parse(leaf.validTo),
+      },
+    };
   }
 
   resolve(source: PeerSource, now: number = Date.now()): PeerResult {
@@ -173,7 +241,8 @@ export class PeerIdentityResolver {
   ): Verdict {
     const fingerprint256 = leaf.fingerprint256;
     const checked = this.#checkLeaf(leaf, fingerprint256);
-    if ('reason' in checked) return checked;
+    if ('reason' in checked)
+      return this.#fallback(leaf, fingerprint256, intermediates, bundles, serverAnchors) ?? checked;
     const { spiffeId, trustDomain } = checked.leaf;
     const roots = bundles.get(trustDomain);
     if (!roots || roots.length === 0)
@@ -183,6 +252,7 @@ export class PeerIdentityResolver {
       };
     const identity = (notBefore: number, notAfter: number): Verdict => ({
       identity: {
+        kind: 'spiffe',
         spiffeId,
         id: spiffeId.toString(),
         trustDomain,

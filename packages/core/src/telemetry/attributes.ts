@@ -9,6 +9,8 @@ export const ATTR_AUTHN_METHOD = 'meshless.authn.method';
 export const ATTR_AUTHN_RESULT = 'meshless.authn.result';
 export const ATTR_AUTHN_FAILURE_REASON = 'meshless.authn.failure_reason';
 export const ATTR_AUTHN_CACHED = 'meshless.authn.cached';
+/** True when the identity came from a trusted proxy's `x-forwarded-client-cert`. */
+export const ATTR_AUTHN_FORWARDED = 'meshless.authn.forwarded';
 export const ATTR_PRINCIPAL_ID = 'meshless.principal.id';
 export const ATTR_TRUST_DOMAIN = 'meshless.spiffe.trust_domain';
 export const ATTR_JWT_ISSUER = 'meshless.jwt.issuer';
