@@ -1,4 +1,5 @@
 import type { BundleErrorCode, SvidErrorCode } from './sources/source-errors.js';
+import type { WorkloadApiErrorCode } from './workload-api/errors.js';
 /**
  * Typed errors with stable codes. Match on `code`, never on `message`: codes are the contract,
  * messages may change. Messages never contain tokens, keys, certificates or claim values.
@@ -11,7 +12,12 @@ const kBrands = Symbol.for('@meshless/core.error.brands');
 
 /** Every stable error code `@meshless/core` throws. */
 export type MeshlessErrorCode =
-  SpiffeIdErrorCode | PolicyErrorCode | ConfigErrorCode | SvidErrorCode | BundleErrorCode;
+  | SpiffeIdErrorCode
+  | PolicyErrorCode
+  | ConfigErrorCode
+  | SvidErrorCode
+  | BundleErrorCode
+  | WorkloadApiErrorCode;
 
 /**
  * Base class of every error thrown by meshless. `instanceof` works for it and every subclass even

@@ -57,6 +57,8 @@ export type {
 } from './sources/federated-bundle-source.js';
 export { combineBundleSources } from './sources/combined-bundle-source.js';
 export { BundleError, SvidError } from './sources/source-errors.js';
+export { WorkloadApiError } from './workload-api/errors.js';
+export type { WorkloadApiErrorCode } from './workload-api/errors.js';
 export type { BundleErrorCode, SvidErrorCode } from './sources/source-errors.js';
 export type { ServerSync, ServerSyncOptions } from './tls/server-sync.js';
 export { createPermissiveServer } from './tls/permissive-server.js';

@@ -62,3 +62,15 @@ export type {
   TrustProfile,
   TrustProfileName,
 } from './svid-rule-cases.js';
+/** A fake SPIFFE Workload API agent (real gRPC over a Unix socket) for Workload API client tests. */
+export { startWorkloadAgent } from './workload-agent/index.js';
+export type {
+  StartWorkloadAgentOptions,
+  WorkloadAgent,
+  WorkloadAgentBundle,
+  WorkloadAgentMethod,
+  WorkloadAgentRequest,
+  WorkloadAgentStatus,
+  WorkloadAgentSvid,
+  WorkloadAgentX509Context,
+} from './workload-agent/index.js';
