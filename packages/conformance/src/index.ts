@@ -1,0 +1,8 @@
+/**
+ * `@meshless/conformance` (private): suites every adapter must pass, each run by the adapter's
+ * own tests with a factory that starts its server. Source-only: never built or published.
+ *
+ * @packageDocumentation
+ */
+export { describeSvidRuleSuite } from './svid-rule-suite.js';
+export type { AdapterServer, AdapterServerFactory, ConformanceTls } from './svid-rule-suite.js';
