@@ -1,81 +1,197 @@
 import { readFileSync } from 'node:fs';
 
-/** The variants, in the order they run. Bare baselines first, so the ratios have a reference. */
+/**
+ * The variants, in the order they run. Bare baselines first, so the ratios have a reference; each
+ * meshless mTLS row right after the bare mTLS row it is compared with, so that drift on a shared
+ * machine touches the pair as little as possible.
+ */
 export const VARIANTS = [
   {
     name: 'express',
+    server: 'express',
     framework: 'express',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'none',
+    token: false,
   },
   {
     name: 'express-oauth2-jwt-bearer',
+    server: 'express-oauth2-jwt-bearer',
     framework: 'express',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'JWT (express-oauth2-jwt-bearer)',
+    token: true,
   },
   {
     name: 'express-meshless-jwt',
+    server: 'express-meshless-jwt',
     framework: 'express',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'JWT + policy (meshless)',
+    token: true,
   },
   {
     name: 'express-https-mtls',
+    server: 'express-https-mtls',
     framework: 'express',
     transport: 'https-mtls',
+    connection: 'keep-alive',
     auth: 'mTLS handshake only',
+    token: false,
+  },
+  {
+    name: 'express-meshless-mtls',
+    server: 'express-meshless-mtls',
+    framework: 'express',
+    transport: 'https-mtls',
+    connection: 'keep-alive',
+    auth: 'SVID + policy (meshless)',
+    token: false,
   },
   {
     name: 'express-meshless-mtls-jwt',
+    server: 'express-meshless-mtls-jwt',
     framework: 'express',
     transport: 'https-mtls',
+    connection: 'keep-alive',
     auth: 'SVID + JWT + policy (meshless)',
+    token: true,
+  },
+  {
+    name: 'express-https-mtls-newconn',
+    server: 'express-https-mtls',
+    framework: 'express',
+    transport: 'https-mtls',
+    connection: 'new',
+    auth: 'mTLS handshake only',
+    token: false,
+  },
+  {
+    name: 'express-meshless-mtls-newconn',
+    server: 'express-meshless-mtls',
+    framework: 'express',
+    transport: 'https-mtls',
+    connection: 'new',
+    auth: 'SVID + policy (meshless)',
+    token: false,
   },
   {
     name: 'fastify',
+    server: 'fastify',
     framework: 'fastify',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'none',
+    token: false,
   },
   {
     name: 'fastify-jwt',
+    server: 'fastify-jwt',
     framework: 'fastify',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'JWT (@fastify/jwt)',
+    token: true,
   },
   {
     // fast-jwt's verified-token cache is off by default; this row compares like with like.
     name: 'fastify-jwt-cached',
+    server: 'fastify-jwt-cached',
     framework: 'fastify',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'JWT (@fastify/jwt, cache on)',
+    token: true,
   },
   {
     name: 'fastify-meshless-jwt',
+    server: 'fastify-meshless-jwt',
     framework: 'fastify',
     transport: 'http',
+    connection: 'keep-alive',
     auth: 'JWT + policy (meshless)',
+    token: true,
   },
   {
     name: 'fastify-https-mtls',
+    server: 'fastify-https-mtls',
     framework: 'fastify',
     transport: 'https-mtls',
+    connection: 'keep-alive',
     auth: 'mTLS handshake only',
+    token: false,
+  },
+  {
+    name: 'fastify-meshless-mtls',
+    server: 'fastify-meshless-mtls',
+    framework: 'fastify',
+    transport: 'https-mtls',
+    connection: 'keep-alive',
+    auth: 'SVID + policy (meshless)',
+    token: false,
   },
   {
     name: 'fastify-meshless-mtls-jwt',
+    server: 'fastify-meshless-mtls-jwt',
     framework: 'fastify',
     transport: 'https-mtls',
+    connection: 'keep-alive',
     auth: 'SVID + JWT + policy (meshless)',
+    token: true,
+  },
+  {
+    name: 'fastify-https-mtls-newconn',
+    server: 'fastify-https-mtls',
+    framework: 'fastify',
+    transport: 'https-mtls',
+    connection: 'new',
+    auth: 'mTLS handshake only',
+    token: false,
+  },
+  {
+    name: 'fastify-meshless-mtls-newconn',
+    server: 'fastify-meshless-mtls',
+    framework: 'fastify',
+    transport: 'https-mtls',
+    connection: 'new',
+    auth: 'SVID + policy (meshless)',
+    token: false,
   },
 ] as const satisfies readonly VariantInfo[];
 
+/** The server configurations (`bench/dist/server.js <server>`); several variants can share one. */
+export type ServerName =
+  | 'express'
+  | 'express-oauth2-jwt-bearer'
+  | 'express-meshless-jwt'
+  | 'express-https-mtls'
+  | 'express-meshless-mtls'
+  | 'express-meshless-mtls-jwt'
+  | 'fastify'
+  | 'fastify-jwt'
+  | 'fastify-jwt-cached'
+  | 'fastify-meshless-jwt'
+  | 'fastify-https-mtls'
+  | 'fastify-meshless-mtls'
+  | 'fastify-meshless-mtls-jwt';
+
 export interface VariantInfo {
   name: string;
+  /** Which server configuration the variant measures. */
+  server: ServerName;
   framework: 'express' | 'fastify';
   transport: 'http' | 'https-mtls';
+  /**
+   * `keep-alive`: autocannon, requests reuse their connection. `new`: every request on a new TCP
+   * connection with a full TLS handshake (no session resumption), same client certificate.
+   */
+  connection: 'keep-alive' | 'new';
   auth: string;
+  /** Whether the client sends the bearer token. */
+  token: boolean;
 }
 
 export type VariantName = (typeof VARIANTS)[number]['name'];
@@ -84,9 +200,15 @@ export function findVariant(name: string): VariantInfo | undefined {
   return VARIANTS.find((v) => v.name === name);
 }
 
-/** Whether the client sends the bearer token to this variant. */
-export function sendsToken(variant: VariantInfo): boolean {
-  return variant.auth !== 'none' && variant.auth !== 'mTLS handshake only';
+/** A variant served by this server configuration (they share framework and transport). */
+export function findServer(name: string): VariantInfo | undefined {
+  return VARIANTS.find((v) => v.server === name);
+}
+
+/** The "bare mTLS" reference of an mTLS variant: same framework, same connection mode. */
+export function bareMtlsOf(variant: VariantInfo): string | undefined {
+  if (variant.transport !== 'https-mtls') return undefined;
+  return `${variant.framework}-https-mtls${variant.connection === 'new' ? '-newconn' : ''}`;
 }
 
 /** The route every variant serves, and what it answers. */
@@ -111,6 +233,9 @@ export interface FixturesFile {
   clientKeyPath: string;
   /** SPIFFE ID of the client SVID. */
   clientSpiffeId: string;
+  /** Another client SVID from the same CA, whose identity no policy allows. */
+  otherClientCertPath: string;
+  otherClientKeyPath: string;
   /** PEM (SPKI) of the ES256 public key that signed the token. */
   jwtPublicKeyPath: string;
   issuer: string;
@@ -127,6 +252,8 @@ export interface Fixtures extends FixturesFile {
   serverKeyPem: string;
   clientCertPem: string;
   clientKeyPem: string;
+  otherClientCertPem: string;
+  otherClientKeyPem: string;
   jwtPublicKeyPem: string;
 }
 
@@ -140,6 +267,8 @@ export function readFixtures(path: string): Fixtures {
     serverKeyPem: read(file.serverKeyPath),
     clientCertPem: read(file.clientCertPath),
     clientKeyPem: read(file.clientKeyPath),
+    otherClientCertPem: read(file.otherClientCertPath),
+    otherClientKeyPem: read(file.otherClientKeyPath),
     jwtPublicKeyPem: read(file.jwtPublicKeyPath),
   };
 }

@@ -1,23 +1,30 @@
 /**
  * `pnpm bench`: the benchmark harness. Generates fixtures once (test CA, server and client SVIDs,
  * an ES256 key, a JWKS served on loopback, one token), then for each variant starts
- * `bench/dist/server.js <variant>` as a separate process, checks one request answers 200, runs
- * autocannon against it (warm-up, then the measured run), stops it, and finally prints a table and
- * writes docs/benchmarks.md.
+ * `bench/dist/server.js <server>` as a separate process, checks one request answers 200 (and, for
+ * the meshless mTLS servers, that another identity is refused), runs the load against it (warm-up,
+ * then the measured run), stops it, and finally prints a table and writes docs/benchmarks.md.
+ *
+ * Load: keep-alive variants use autocannon. New-connection variants (`connection: 'new'`) use a
+ * loop of node:https requests with `agent: false`, so every request opens a TCP connection and does
+ * a full TLS handshake (resumption is checked to be absent) with the same client certificate.
+ * autocannon's `reconnectRate` cannot do this: it resets the connection in place of reporting the
+ * response that reached the rate, so with `reconnectRate: 1` no response would be counted at all.
  *
  * Environment: `BENCH_DURATION` (seconds per variant, default 5), `BENCH_WARMUP` (seconds, default
- * 1), `BENCH_CONNECTIONS` (default 10), `BENCH_VARIANTS` (comma-separated subset; docs are then
- * not written), `BENCH_SERVER_NODE_ARGS` (extra node flags for the server processes, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * 1), `BENCH_CONNECTIONS` (default 10; for new-connection variants, requests in flight),
+ * `BENCH_VARIANTS` (comma-separated subset; docs are then not written), `BENCH_SERVER_NODE_ARGS`
+ * (extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, createServer, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, performance } from 'node:perf_hooks';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { createTestCa } from '@meshless/testing';
@@ -29,8 +36,8 @@ import {
   READY_PREFIX,
   ROUTE,
   VARIANTS,
+  bareMtlsOf,
   readFixtures,
-  sendsToken,
   type Fixtures,
   type FixturesFile,
   type VariantInfo,
@@ -38,6 +45,8 @@ import {
 
 const STARTUP_TIMEOUT_MS = 10_000;
 const PROBE_TIMEOUT_MS = 5_000;
+/** Per request of the new-connection load (autocannon's default timeout is 10 s as well). */
+const REQUEST_TIMEOUT_MS = 10_000;
 const SERVER_SCRIPT = fileURLToPath(new URL('./server.js', import.meta.url));
 const DOCS_FILE = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
@@ -104,7 +113,7 @@ async function createFixtures(): Promise<Setup> {
   const trustDomain = 'example.org';
   const clientSpiffeId = `spiffe://${trustDomain}/ns/payments/sa/checkout`;
   const ca = await createTestCa({ trustDomain });
-  const [serverSvid, clientSvid] = await Promise.all([
+  const [serverSvid, clientSvid, otherSvid] = await Promise.all([
     ca.issueSvid({
       spiffeId: `spiffe://${trustDomain}/ns/payments/sa/bench-server`,
       dnsNames: ['localhost'],
@@ -112,6 +121,11 @@ async function createFixtures(): Promise<Setup> {
       notAfter: new Date(Date.now() + 6 * 3_600_000),
     }),
     ca.issueSvid({ spiffeId: clientSpiffeId, notAfter: new Date(Date.now() + 6 * 3_600_000) }),
+    // Same CA, another service account: the meshless mTLS servers must refuse it (403).
+    ca.issueSvid({
+      spiffeId: `spiffe://${trustDomain}/ns/payments/sa/not-checkout`,
+      notAfter: new Date(Date.now() + 6 * 3_600_000),
+    }),
   ]);
 
   // ES256 signing key; the JWKS is served by this process on loopback (fetched once per server).
@@ -159,6 +173,8 @@ async function createFixtures(): Promise<Setup> {
     clientCertPath: write('client-chain.pem', clientSvid.chainPem),
     clientKeyPath: write('client-key.pem', clientSvid.keyPem),
     clientSpiffeId,
+    otherClientCertPath: write('other-client-chain.pem', otherSvid.chainPem),
+    otherClientKeyPath: write('other-client-key.pem', otherSvid.keyPem),
     jwtPublicKeyPath: write('jwt-public.pem', await exportSPKI(publicKey)),
     issuer,
     audience,
@@ -182,12 +198,30 @@ async function createFixtures(): Promise<Setup> {
 
 interface RunningServer {
   port: number;
+  /** CPU time (user + system, ms) the server process has used so far, where /proc tells. */
+  cpuMs: () => number | undefined;
   stop: () => Promise<void>;
+}
+
+const CLOCK_TICKS_PER_SEC = 100; // USER_HZ on Linux
+
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined || process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which is in parentheses and may hold spaces): utime is the
+    // 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SEC : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function startServer(variant: VariantInfo, fixturesPath: string): Promise<RunningServer> {
   const nodeArgs = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_SCRIPT, variant.name], {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_SCRIPT, variant.server], {
     env: { ...process.env, [FIXTURES_ENV]: fixturesPath, NODE_ENV: 'production' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -233,7 +267,7 @@ function startServer(variant: VariantInfo, fixturesPath: string): Promise<Runnin
       if (!Number.isInteger(port) || port <= 0) return fail(`bad ready line "${line}"`);
       settled = true;
       clearTimeout(timer);
-      resolve({ port, stop });
+      resolve({ port, cpuMs: () => processCpuMs(child.pid), stop });
     });
   });
 }
@@ -246,43 +280,85 @@ interface Measurement {
   rps: number;
   p50: number;
   p99: number;
+  /**
+   * CPU time (user + system) of the server process per response of the measured run, in µs; less
+   * sensitive than req/s to other processes competing for the cores. Undefined without /proc.
+   */
+  serverCpuUs: number | undefined;
+  /** CPU used during the measured run, in cores (1 = one core busy): the server process. */
+  serverCores: number | undefined;
+  /** The same for this process, i.e. the load generator. */
+  clientCores: number;
+}
+
+interface ClientTls {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 function targetOf(variant: VariantInfo, port: number, fx: Fixtures) {
   const secure = variant.transport === 'https-mtls';
   return {
     url: `${secure ? 'https' : 'http'}://127.0.0.1:${port}${ROUTE}`,
-    headers: sendsToken(variant) ? { authorization: `Bearer ${fx.token}` } : {},
+    headers: variant.token ? { authorization: `Bearer ${fx.token}` } : {},
     tls: secure ? { ca: fx.caPem, cert: fx.clientCertPem, key: fx.clientKeyPem } : undefined,
   };
 }
 
-/** One request before measuring: the variant must answer 200 with the expected body. */
+/** One request on its own connection; the client verifies the server's certificate. */
+function getOnce(
+  url: string,
+  headers: Record<string, string>,
+  tls: ClientTls | undefined,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const onResponse = (res: IncomingMessage): void => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    };
+    const options = { method: 'GET', headers, timeout: PROBE_TIMEOUT_MS };
+    const req = tls
+      ? httpsRequest(url, { ...options, ...tls, agent: false }, onResponse)
+      : httpRequest(url, { ...options, agent: false }, onResponse);
+    req.on('timeout', () => req.destroy(new Error('probe request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Before measuring: the variant must answer 200 with the expected body, and a meshless mTLS server
+ * must refuse (403) a verified certificate of another identity from the same CA, so the numbers
+ * include a policy that really checks the principal.
+ */
 async function probe(variant: VariantInfo, port: number, fx: Fixtures): Promise<void> {
   const target = targetOf(variant, port, fx);
-  const { status, body } = await new Promise<{ status: number; body: string }>(
-    (resolve, reject) => {
-      const onResponse = (res: IncomingMessage): void => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      };
-      const options = { method: 'GET', headers: target.headers, timeout: PROBE_TIMEOUT_MS };
-      const req = target.tls
-        ? httpsRequest(target.url, { ...options, ...target.tls, agent: false }, onResponse)
-        : httpRequest(target.url, { ...options, agent: false }, onResponse);
-      req.on('timeout', () => req.destroy(new Error('probe request timed out')));
-      req.on('error', reject);
-      req.end();
-    },
-  );
+  const { status, body } = await getOnce(target.url, target.headers, target.tls);
   if (status !== 200 || body !== JSON.stringify(HELLO_BODY))
     throw new BenchError(
       `${variant.name}: probe GET ${ROUTE} answered ${status} ${body.slice(0, 300)} ` +
         `(expected 200 ${JSON.stringify(HELLO_BODY)}): the variant is misconfigured, not measuring it`,
     );
+  if (target.tls && variant.server.includes('meshless')) {
+    const other = { ...target.tls, cert: fx.otherClientCertPem, key: fx.otherClientKeyPem };
+    const refused = await getOnce(target.url, target.headers, other);
+    if (refused.status !== 403)
+      throw new BenchError(
+        `${variant.name}: probe with another identity's certificate answered ${refused.status} ` +
+          `${refused.body.slice(0, 300)} (expected 403): the policy does not check the principal`,
+      );
+  }
+}
+
+/** What one load run produced; any problem aborts the benchmark. */
+interface LoadRun {
+  responses: number;
+  durationSec: number;
+  problems: string[];
 }
 
 function cannon(
@@ -291,7 +367,7 @@ function cannon(
   fx: Fixtures,
   durationSec: number,
   onLatency?: (ms: number) => void,
-): Promise<autocannon.Result> {
+): Promise<LoadRun> {
   const target = targetOf(variant, port, fx);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -304,7 +380,7 @@ function cannon(
       },
       (error: unknown, result) => {
         if (error) reject(error instanceof Error ? error : new Error(inspect(error)));
-        else resolve(result);
+        else resolve(fromAutocannon(result));
       },
     );
     if (onLatency) {
@@ -315,7 +391,7 @@ function cannon(
   });
 }
 
-function checkResult(variant: VariantInfo, phase: string, result: autocannon.Result): void {
+function fromAutocannon(result: autocannon.Result): LoadRun {
   const problems: string[] = [];
   if (result.non2xx > 0) {
     const codes = Object.entries(result.statusCodeStats ?? {})
@@ -327,7 +403,122 @@ function checkResult(variant: VariantInfo, phase: string, result: autocannon.Res
   if (result.errors > 0) problems.push(`${result.errors} connection errors`);
   if (result.timeouts > 0) problems.push(`${result.timeouts} timeouts`);
   if (result.mismatches > 0) problems.push(`${result.mismatches} body mismatches`);
-  if (result.requests.total === 0) problems.push('no responses at all');
+  return { responses: result.requests.total, durationSec: result.duration, problems };
+}
+
+/**
+ * `CONNECTIONS` concurrent loops of one request per connection: node:https with `agent: false`
+ * (a fresh Agent, hence no TLS session to resume), the same client certificate every time, from
+ * one secure context built up front (so the client does not parse PEM per request). Like
+ * autocannon, the client does not verify the server here (the probe did). Latency runs from the
+ * request's creation, i.e. it includes TCP connect and the TLS handshake, to the end of the body.
+ */
+async function newConnectionLoad(
+  variant: VariantInfo,
+  port: number,
+  fx: Fixtures,
+  durationSec: number,
+  onLatency?: (ms: number) => void,
+): Promise<LoadRun> {
+  const target = targetOf(variant, port, fx);
+  if (!target.tls) throw new BenchError(`${variant.name}: new-connection load needs HTTPS`);
+  const options = {
+    method: 'GET',
+    headers: target.headers,
+    secureContext: createSecureContext(target.tls),
+    rejectUnauthorized: false,
+    agent: false as const,
+    timeout: REQUEST_TIMEOUT_MS,
+  };
+  const expected = JSON.stringify(HELLO_BODY);
+  let responses = 0;
+  let mismatches = 0;
+  let resumed = 0;
+  let timeouts = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const non2xx = new Map<number, number>();
+
+  const once = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      let settled = false;
+      let timedOut = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (timedOut) timeouts++;
+        else {
+          errors++;
+          firstError ??= error.message;
+        }
+        resolve();
+      };
+      const req = httpsRequest(target.url, options, (res) => {
+        if ((res.socket as TLSSocket).isSessionReused()) resumed++;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('error', fail);
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          responses++;
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            onLatency?.(performance.now() - started);
+            if (body !== expected) mismatches++;
+          } else {
+            non2xx.set(status, (non2xx.get(status) ?? 0) + 1);
+          }
+          resolve();
+        });
+      });
+      req.on('timeout', () => {
+        timedOut = true;
+        req.destroy(new Error('request timed out'));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+
+  const startedAt = performance.now();
+  const deadline = startedAt + durationSec * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) await once();
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  const elapsedSec = (performance.now() - startedAt) / 1000;
+
+  const problems: string[] = [];
+  if (non2xx.size > 0) {
+    const count = [...non2xx.values()].reduce((a, b) => a + b, 0);
+    const codes = [...non2xx].map(([code, n]) => `${code}×${n}`).join(', ');
+    problems.push(`${count} non-2xx responses (${codes})`);
+  }
+  if (errors > 0) problems.push(`${errors} connection errors (first: ${firstError ?? '?'})`);
+  if (timeouts > 0) problems.push(`${timeouts} timeouts`);
+  if (mismatches > 0) problems.push(`${mismatches} body mismatches`);
+  if (resumed > 0)
+    problems.push(`${resumed} TLS sessions resumed (every request must do a full handshake)`);
+  return { responses, durationSec: elapsedSec, problems };
+}
+
+function load(
+  variant: VariantInfo,
+  port: number,
+  fx: Fixtures,
+  durationSec: number,
+  onLatency?: (ms: number) => void,
+): Promise<LoadRun> {
+  return variant.connection === 'new'
+    ? newConnectionLoad(variant, port, fx, durationSec, onLatency)
+    : cannon(variant, port, fx, durationSec, onLatency);
+}
+
+function checkRun(variant: VariantInfo, phase: string, run: LoadRun): void {
+  const problems = [...run.problems];
+  if (run.responses === 0) problems.push('no responses at all');
   if (problems.length > 0)
     throw new BenchError(`${variant.name} (${phase}): ${problems.join('; ')}`);
 }
@@ -336,19 +527,32 @@ async function measure(variant: VariantInfo, setup: Setup): Promise<Measurement>
   const server = await startServer(variant, setup.fixturesPath);
   try {
     await probe(variant, server.port, setup.fixtures);
-    checkResult(variant, 'warm-up', await cannon(variant, server.port, setup.fixtures, WARMUP_SEC));
+    checkRun(variant, 'warm-up', await load(variant, server.port, setup.fixtures, WARMUP_SEC));
     // autocannon's own latency histogram has 1 ms resolution; record µs for p50/p99.
     const histogram = createHistogram();
-    const result = await cannon(variant, server.port, setup.fixtures, DURATION_SEC, (ms) =>
+    const serverCpuBefore = server.cpuMs();
+    const clientCpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const run = await load(variant, server.port, setup.fixtures, DURATION_SEC, (ms) =>
       histogram.record(Math.max(1, Math.round(ms * 1000))),
     );
-    checkResult(variant, 'measurement', result);
+    const wallMs = performance.now() - wallBefore;
+    const serverCpuAfter = server.cpuMs();
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    checkRun(variant, 'measurement', run);
+    const serverCpuMs =
+      serverCpuBefore !== undefined && serverCpuAfter !== undefined
+        ? serverCpuAfter - serverCpuBefore
+        : undefined;
     return {
       variant,
-      requests: result.requests.total,
-      rps: result.requests.total / result.duration,
+      requests: run.responses,
+      rps: run.responses / run.durationSec,
       p50: histogram.percentile(50) / 1000,
       p99: histogram.percentile(99) / 1000,
+      serverCpuUs: serverCpuMs === undefined ? undefined : (serverCpuMs * 1000) / run.responses,
+      serverCores: serverCpuMs === undefined ? undefined : serverCpuMs / wallMs,
+      clientCores: (clientCpu.user + clientCpu.system) / 1000 / wallMs,
     };
   } finally {
     await server.stop();
@@ -361,53 +565,140 @@ function ratio(value: number, base: Measurement | undefined): string {
   return base ? `${(value / base.rps).toFixed(2)}×` : '—';
 }
 
-function tableRows(results: Measurement[]): string[][] {
-  const find = (name: string) => results.find((r) => r.variant.name === name);
-  return results.map((r) => {
-    const { framework, transport } = r.variant;
-    const bareHttp = find(framework);
-    const bareMtls = transport === 'https-mtls' ? find(`${framework}-https-mtls`) : undefined;
+function cpuUs(m: Measurement): string {
+  return m.serverCpuUs === undefined ? '—' : Math.round(m.serverCpuUs).toLocaleString('en-US');
+}
+
+/** Server CPU µs per request added by `m` over `base`, signed. */
+function cpuAdded(m: Measurement, base: Measurement): string {
+  if (m.serverCpuUs === undefined || base.serverCpuUs === undefined) return '—';
+  const delta = m.serverCpuUs - base.serverCpuUs;
+  return `${delta >= 0 ? '+' : '−'}${Math.round(Math.abs(delta)).toLocaleString('en-US')}`;
+}
+
+function connectionLabel(variant: VariantInfo): string {
+  return variant.connection === 'new' ? 'new per request' : 'keep-alive';
+}
+
+/** Identity only: STRICT mTLS and a policy on the principal, no token. */
+function isIdentityOnly(variant: VariantInfo): boolean {
+  return variant.server.endsWith('-meshless-mtls');
+}
+
+function finder(results: Measurement[]) {
+  return (name: string | undefined) =>
+    name === undefined ? undefined : results.find((r) => r.variant.name === name);
+}
+
+interface Table {
+  header: string[];
+  /** Columns aligned right. */
+  right: ReadonlySet<number>;
+  rows: string[][];
+}
+
+function mainTable(results: Measurement[]): Table {
+  const find = finder(results);
+  const rows = results.map((r) => {
+    const { framework, transport, connection } = r.variant;
+    // "vs bare HTTP" only within keep-alive rows; "vs bare mTLS" within the same connection mode.
+    const bareHttp = connection === 'keep-alive' ? find(framework) : undefined;
+    const bareMtlsName = bareMtlsOf(r.variant);
     return [
       r.variant.name,
       framework,
       transport === 'http' ? 'HTTP' : 'HTTPS mTLS',
+      connectionLabel(r.variant),
       r.variant.auth,
       Math.round(r.rps).toLocaleString('en-US'),
       r.p50.toFixed(2),
       r.p99.toFixed(2),
-      r.variant.name === framework ? '1.00×' : ratio(r.rps, bareHttp),
-      transport === 'https-mtls' ? ratio(r.rps, bareMtls) : '',
+      cpuUs(r),
+      r.variant.name === framework
+        ? '1.00×'
+        : connection === 'keep-alive'
+          ? ratio(r.rps, bareHttp)
+          : '',
+      bareMtlsName ? ratio(r.rps, find(bareMtlsName)) : '',
     ];
   });
+  return {
+    header: [
+      'variant',
+      'framework',
+      'transport',
+      'connection',
+      'auth',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/req',
+      'vs bare HTTP',
+      'vs bare mTLS',
+    ],
+    right: new Set([5, 6, 7, 8, 9, 10]),
+    rows,
+  };
 }
 
-const HEADER = [
-  'variant',
-  'framework',
-  'transport',
-  'auth',
-  'req/s',
-  'p50 ms',
-  'p99 ms',
-  'vs bare HTTP',
-  'vs bare mTLS',
-];
-const RIGHT_ALIGNED = new Set([4, 5, 6, 7, 8]);
+function percentChange(value: number, base: number): string {
+  const change = (value / base - 1) * 100;
+  return `${change >= 0 ? '+' : '−'}${Math.abs(change).toFixed(1)} %`;
+}
 
-function markdownTable(rows: string[][]): string {
+/** Each identity-only row next to the bare mTLS row of its framework and connection mode. */
+function identityTable(results: Measurement[]): Table {
+  const find = finder(results);
+  const rows: string[][] = [];
+  for (const r of results) {
+    if (!isIdentityOnly(r.variant)) continue;
+    const base = find(bareMtlsOf(r.variant));
+    if (!base) continue;
+    rows.push([
+      r.variant.framework,
+      connectionLabel(r.variant),
+      `${base.variant.name} → ${r.variant.name}`,
+      `${Math.round(base.rps).toLocaleString('en-US')} → ${Math.round(r.rps).toLocaleString('en-US')}`,
+      `${(r.rps / base.rps).toFixed(3)}×`,
+      percentChange(r.rps, base.rps),
+      `${base.p50.toFixed(2)} → ${r.p50.toFixed(2)}`,
+      `${base.p99.toFixed(2)} → ${r.p99.toFixed(2)}`,
+      `${cpuUs(base)} → ${cpuUs(r)}`,
+      cpuAdded(r, base),
+    ]);
+  }
+  return {
+    header: [
+      'framework',
+      'connection',
+      'rows',
+      'req/s',
+      'vs bare mTLS',
+      'req/s change',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/req',
+      'CPU µs added',
+    ],
+    right: new Set([3, 4, 5, 6, 7, 8, 9]),
+    rows,
+  };
+}
+
+function markdownTable({ header, right, rows }: Table): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const rule = HEADER.map((_, i) => (RIGHT_ALIGNED.has(i) ? '---:' : '---'));
-  return [line(HEADER), line(rule), ...rows.map(line)].join('\n');
+  const rule = header.map((_, i) => (right.has(i) ? '---:' : '---'));
+  return [line(header), line(rule), ...rows.map(line)].join('\n');
 }
 
-function consoleTable(rows: string[][]): string {
-  const all = [HEADER, ...rows];
-  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+function consoleTable({ header, right, rows }: Table): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]) =>
     cells
-      .map((c, i) => (RIGHT_ALIGNED.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
       .join('  ');
-  return [fmt(HEADER), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+  return [fmt(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
 function environment(): { date: string; node: string; cpu: string; cores: number } {
@@ -429,39 +720,69 @@ function markdownReport(results: Measurement[]): string {
 - Date: ${env.date}
 - Node: ${env.node}
 - CPU: ${env.cpu} (${env.cores} logical cores)
-- Load: autocannon, ${CONNECTIONS} connections, ${DURATION_SEC} s per variant after a ${WARMUP_SEC} s warm-up, loopback (127.0.0.1)
+- Load: ${CONNECTIONS} concurrent connections, ${DURATION_SEC} s per variant after a ${WARMUP_SEC} s warm-up, loopback (127.0.0.1); keep-alive rows with autocannon, "new per request" rows with a node:https loop (one TLS handshake per request)
 
-${markdownTable(tableRows(results))}
+${markdownTable(mainTable(results))}
+
+## Identity cost
+
+${markdownTable(identityTable(results))}
+
+The \`*-meshless-mtls\` rows are the bare mTLS server of the same framework plus meshless in STRICT
+mode with a single \`AuthorizationPolicy\` that requires only
+\`principals: ["cluster.local/ns/payments/sa/checkout"]\` (\`cluster.local\` stands for the
+workload's trust domain): no \`RequestAuthentication\`, no token, so they measure the peer identity
+alone. On a keep-alive connection (target: within 2 % of bare mTLS) only the first request of a
+connection resolves the SVID; every later one takes the verdict from the per-socket cache, re-checks
+the validity period and runs the rest of the guard (request facts, path normalization, policy). The
+\`-newconn\` rows open a new connection with a full TLS handshake for every request, always with
+the same client certificate: the per-socket cache never hits, so each request reads the chain from
+the socket (\`getPeerCertificate(true)\`, parsed into \`X509Certificate\`s) and binds it to a root
+of its trust domain (issuer and signature check), while the SVID rules of the leaf come from the
+per-fingerprint cache. Both rows of a pair pay the same handshake and serve the same response, so
+"CPU µs added" is what meshless costs per request (keep-alive) or per new connection; it is steadier
+than the req/s ratio when other processes share the cores. Before a meshless mTLS variant is
+measured, a verified certificate of another service account from the same CA must be refused with
+403.
 
 ## How it is measured
 
-Each variant is a separate Node process (\`bench/dist/server.js <variant>\`) that answers
-\`GET ${ROUTE}\` with the same small JSON body; the load generator (autocannon, in the
-orchestrator process) runs on the same machine over loopback with keep-alive connections. Before
-a variant is measured, one request must answer 200 with the expected body, and a run with any
-non-2xx response, connection error or timeout aborts the benchmark, so a misconfigured variant
-cannot produce fast-but-wrong numbers. p50/p99 are taken from every 2xx response of the measured
-run at microsecond resolution; req/s is responses divided by the run's duration. Servers run
-with \`NODE_ENV=production\` and no logging.
+Each variant is a separate Node process (\`bench/dist/server.js <server>\`) that answers
+\`GET ${ROUTE}\` with the same small JSON body; the load generator runs in the orchestrator process,
+on the same machine, over loopback. Keep-alive rows use autocannon. "new per request" rows use
+${CONNECTIONS} concurrent loops of node:https requests with \`agent: false\`: every request opens a
+TCP connection and does a full TLS handshake (a resumed session aborts the run) and is closed after
+the response; their latency includes connect and handshake. (autocannon's \`reconnectRate\` is no
+substitute: it drops the response that triggers the reconnect from its counts.) Before a variant is
+measured, one request must answer 200 with the expected body, and a run with any non-2xx response,
+connection error or timeout aborts the benchmark, so a misconfigured variant cannot produce
+fast-but-wrong numbers. p50/p99 are taken from every 2xx response of the measured run at
+microsecond resolution; req/s is responses divided by the run's duration. "server CPU µs/req" is
+the CPU time (user + system, from /proc) the server process used during the measured run divided
+by its responses: unlike req/s it does not drop when other processes take the cores, so it is the
+steadier figure for what a variant adds. Servers run with \`NODE_ENV=production\` and no logging.
 
 Every authenticated variant checks the same ES256 token (signature, iss, aud, exp), whose key comes
 from a JWKS on loopback (fetched once) or, for @fastify/jwt, from the PEM public key.
-express-oauth2-jwt-bearer and @fastify/jwt verify only the token. The meshless variants also
-evaluate an Istio \`AuthorizationPolicy\` (ALLOW, \`requestPrincipals\`); over mTLS they run
-the full pipeline: SPIFFE identity from the client X.509-SVID (STRICT), the token, and a policy
-requiring both the principal and the request principal. meshless caches verified tokens
+express-oauth2-jwt-bearer and @fastify/jwt verify only the token. The meshless JWT variants also
+evaluate an Istio \`AuthorizationPolicy\` (ALLOW, \`requestPrincipals\`); the
+\`*-meshless-mtls-jwt\` rows run the full pipeline: SPIFFE identity from the client X.509-SVID
+(STRICT), the token, and a policy requiring both the principal and the request principal (the
+identity-only \`*-meshless-mtls\` rows are described above). meshless caches verified tokens
 (by SHA-256, with exp/nbf re-checked on each hit) and peer identities per TLS socket, so with one
 token and keep-alive connections the signature is verified once, not per request, while
 express-oauth2-jwt-bearer and @fastify/jwt with its defaults verify the signature on every
 request; the \`fastify-jwt-cached\` row turns fast-jwt's verified-token cache on, which is the
-like-for-like comparison for the cached path. The "HTTPS mTLS" baselines only do the TLS handshake with
-\`requestCert\` + \`rejectUnauthorized\`; the meshless mTLS variants use \`rejectUnauthorized: false\`
-as in examples/payments, so that the guard answers a missing or untrusted certificate.
+like-for-like comparison for the cached path. The "HTTPS mTLS" baselines only do the TLS handshake
+with \`requestCert\` + \`rejectUnauthorized\`; the meshless mTLS variants use
+\`rejectUnauthorized: false\` as in examples/payments, so that the guard answers a missing or
+untrusted certificate.
 
-"vs bare HTTP" is req/s divided by the bare framework over plain HTTP; "vs bare mTLS" divides the
-mTLS variants by the bare framework over HTTPS mTLS. Load generator and server share the machine:
-on a small shared machine (e.g. 2 cores) absolute numbers are noisy from run to run; compare the
-ratios within one run.
+"vs bare HTTP" is req/s divided by the bare framework over plain HTTP (keep-alive rows only); "vs
+bare mTLS" divides the mTLS variants by the bare framework over HTTPS mTLS with the same connection
+mode. Load generator and server share the machine: on a small shared machine (e.g. 2 cores)
+absolute numbers are noisy from run to run, and the "new per request" rows load the client about as
+much as the server; compare the ratios within one run.
 `;
 }
 
@@ -479,19 +800,23 @@ async function main(): Promise<void> {
   const results: Measurement[] = [];
   try {
     for (const variant of variants) {
-      process.stdout.write(`  ${variant.name.padEnd(28)}`);
+      process.stdout.write(`  ${variant.name.padEnd(31)}`);
       const m = await measure(variant, setup);
       results.push(m);
+      const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2));
       console.log(
         `${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ` +
-          `p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  (${m.requests} responses)`,
+          `p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  (${m.requests} responses; ` +
+          `CPU cores busy: server ${cores(m.serverCores)}, client ${cores(m.clientCores)})`,
       );
     }
   } finally {
     await setup.close();
   }
 
-  console.log(`\n${consoleTable(tableRows(results))}\n`);
+  console.log(`\n${consoleTable(mainTable(results))}\n`);
+  const identity = identityTable(results);
+  if (identity.rows.length > 0) console.log(`Identity cost\n${consoleTable(identity)}\n`);
   if (partial) {
     console.log('BENCH_VARIANTS selects a subset: docs/benchmarks.md not written.');
     return;

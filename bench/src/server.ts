@@ -1,8 +1,9 @@
 /**
- * One benchmark server: `node bench/dist/server.js <variant>`, fixtures from the file named by
- * `MESHLESS_BENCH_FIXTURES`. Listens on 127.0.0.1 (ephemeral port), prints
- * `MESHLESS_BENCH_LISTENING <port>` once ready, answers `GET /hello` with a small JSON body, and
- * exits on SIGTERM/SIGINT or when its stdin (the orchestrator's pipe) closes.
+ * One benchmark server: `node bench/dist/server.js <server>` (a `server` of common.ts's VARIANTS;
+ * several variants can share one), fixtures from the file named by `MESHLESS_BENCH_FIXTURES`.
+ * Listens on 127.0.0.1 (ephemeral port), prints `MESHLESS_BENCH_LISTENING <port>` once ready,
+ * answers `GET /hello` with a small JSON body, and exits on SIGTERM/SIGINT or when its stdin (the
+ * orchestrator's pipe) closes.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -19,34 +20,41 @@ import {
   HELLO_BODY,
   READY_PREFIX,
   ROUTE,
-  findVariant,
+  findServer,
   readFixtures,
   type Fixtures,
   type VariantInfo,
 } from './common.js';
 
-type Mtls = 'STRICT' | 'PERMISSIVE';
+/**
+ * What the guard requires. `jwt`: PERMISSIVE over plain HTTP, the token carries the identity.
+ * `mtls-jwt`: STRICT over mTLS, the policy requires both the SVID's principal and the token's
+ * request principal. `mtls-identity`: STRICT over mTLS, the policy requires only the principal (no
+ * `RequestAuthentication`, no token): the cost of the peer identity alone.
+ */
+type Profile = 'jwt' | 'mtls-jwt' | 'mtls-identity';
 
 /**
  * Guard options as a real service would write them: Istio `RequestAuthentication` and
- * `AuthorizationPolicy` objects (security.istio.io/v1). PERMISSIVE over plain HTTP: the token
- * carries the identity; STRICT over mTLS: both the SVID and the token are required by the policy.
+ * `AuthorizationPolicy` objects (security.istio.io/v1).
  */
-function guardOptions(fx: Fixtures, mode: Mtls): GuardOptions {
+function guardOptions(fx: Fixtures, profile: Profile): GuardOptions {
   const requestAuthentication = {
     apiVersion: 'security.istio.io/v1',
     kind: 'RequestAuthentication',
     metadata: { name: 'bench-jwt', namespace: fx.namespace },
     spec: { jwtRules: [{ issuer: fx.issuer, jwksUri: fx.jwksUri, audiences: [fx.audience] }] },
   };
+  // Istio principal form: the SPIFFE ID without `spiffe://`.
+  const principal = fx.clientSpiffeId.replace(/^spiffe:\/\//, '');
   const source =
-    mode === 'STRICT'
-      ? {
-          // Istio principal form: the SPIFFE ID without `spiffe://`.
-          principals: [fx.clientSpiffeId.replace(/^spiffe:\/\//, '')],
-          requestPrincipals: [`${fx.issuer}/${fx.subject}`],
-        }
-      : { requestPrincipals: ['*'] };
+    profile === 'mtls-jwt'
+      ? { principals: [principal], requestPrincipals: [`${fx.issuer}/${fx.subject}`] }
+      : profile === 'mtls-identity'
+        ? // As an Istio policy is usually written: `cluster.local` stands for the workload's own
+          // trust domain (example.org here).
+          { principals: [principal.replace(/^[^/]+\//, 'cluster.local/')] }
+        : { requestPrincipals: ['*'] };
   const allow = {
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
@@ -59,8 +67,8 @@ function guardOptions(fx: Fixtures, mode: Mtls): GuardOptions {
   return {
     workload: { namespace: fx.namespace, trustDomain: fx.trustDomain },
     trustBundles: { [fx.trustDomain]: fx.caPem },
-    mtls: { mode },
-    policies: [requestAuthentication, allow],
+    mtls: { mode: profile === 'jwt' ? 'PERMISSIVE' : 'STRICT' },
+    policies: profile === 'mtls-identity' ? [allow] : [requestAuthentication, allow],
   };
 }
 
@@ -89,7 +97,7 @@ async function startExpress(variant: VariantInfo, fx: Fixtures): Promise<() => P
   // `rejectUnauthorized: false` behind meshless, as in examples/payments: the guard (not the
   // handshake) refuses a missing or untrusted certificate, with an explained decision.
   let rejectUnauthorized = true;
-  switch (variant.name) {
+  switch (variant.server) {
     case 'express':
     case 'express-https-mtls':
       break;
@@ -104,20 +112,22 @@ async function startExpress(variant: VariantInfo, fx: Fixtures): Promise<() => P
       );
       break;
     case 'express-meshless-jwt': {
-      const guard = meshlessExpress(guardOptions(fx, 'PERMISSIVE'));
+      const guard = meshlessExpress(guardOptions(fx, 'jwt'));
       await guard.ready;
       app.use(guard);
       break;
     }
+    case 'express-meshless-mtls':
     case 'express-meshless-mtls-jwt': {
-      const guard = meshlessExpress(guardOptions(fx, 'STRICT'));
+      const profile = variant.server === 'express-meshless-mtls' ? 'mtls-identity' : 'mtls-jwt';
+      const guard = meshlessExpress(guardOptions(fx, profile));
       await guard.ready;
       app.use(guard);
       rejectUnauthorized = false;
       break;
     }
     default:
-      throw new Error(`not an Express variant: ${variant.name}`);
+      throw new Error(`not an Express server: ${variant.server}`);
   }
   app.get(ROUTE, (_req, res) => {
     res.json(HELLO_BODY);
@@ -136,14 +146,14 @@ async function startExpress(variant: VariantInfo, fx: Fixtures): Promise<() => P
 }
 
 async function startFastify(variant: VariantInfo, fx: Fixtures): Promise<() => Promise<void>> {
-  const usesMeshless = variant.name.includes('meshless');
+  const usesMeshless = variant.server.includes('meshless');
   const https = variant.transport === 'https-mtls' ? { https: tlsOptions(fx, !usesMeshless) } : {};
   const app = Fastify({
     logger: false,
     ...https,
     ...(usesMeshless ? { rewriteUrl: meshlessRewriteUrl() } : {}),
   });
-  switch (variant.name) {
+  switch (variant.server) {
     case 'fastify':
     case 'fastify-https-mtls':
       break;
@@ -171,13 +181,16 @@ async function startFastify(variant: VariantInfo, fx: Fixtures): Promise<() => P
       });
       break;
     case 'fastify-meshless-jwt':
-      await app.register(meshlessFastify, guardOptions(fx, 'PERMISSIVE'));
+      await app.register(meshlessFastify, guardOptions(fx, 'jwt'));
+      break;
+    case 'fastify-meshless-mtls':
+      await app.register(meshlessFastify, guardOptions(fx, 'mtls-identity'));
       break;
     case 'fastify-meshless-mtls-jwt':
-      await app.register(meshlessFastify, guardOptions(fx, 'STRICT'));
+      await app.register(meshlessFastify, guardOptions(fx, 'mtls-jwt'));
       break;
     default:
-      throw new Error(`not a Fastify variant: ${variant.name}`);
+      throw new Error(`not a Fastify server: ${variant.server}`);
   }
   app.get(ROUTE, () => HELLO_BODY);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -191,8 +204,8 @@ function announce(port: number): void {
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';
-  const variant = findVariant(name);
-  if (!variant) throw new Error(`unknown variant "${name}"`);
+  const variant = findServer(name);
+  if (!variant) throw new Error(`unknown server "${name}"`);
   const fixturesPath = process.env[FIXTURES_ENV];
   if (!fixturesPath) throw new Error(`${FIXTURES_ENV} is not set`);
   const fx = readFixtures(fixturesPath);
