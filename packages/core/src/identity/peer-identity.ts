@@ -62,15 +62,19 @@ interface Cached {
 }
 
 /** Node 24 shows the server only the client's leaf (nodejs/node#65579); Node 20 shows the chain. */
-function peerChain(
-  socket: TLSSocket,
-): { leaf: X509Certificate; intermediates: X509Certificate[] } | undefined {
+/** The client chain as Node reports it: DER and fingerprints, nothing parsed yet. */
+interface RawChain {
+  /** Leaf first; self-issued certificates left out (anchors come only from the bundle). */
+  readonly der: Buffer[];
+  readonly fingerprints: string[];
+}
+
+function peerChain(socket: TLSSocket): RawChain | undefined {
   // Read the detailed chain before anything calls getPeerX509Certificate(): on Node 20 that call
   // drops the chain.
   const detailed = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
   if (!detailed || !detailed.raw) return undefined;
-  const leaf = new X509Certificate(detailed.raw);
-  const intermediates: X509Certificate[] = [];
+  const chain: RawChain = { der: [detailed.raw], fingerprints: [detailed.fingerprint256] };
   const seen = new Set([detailed.fingerprint256]);
   for (
     let c: DetailedPeerCertificate | undefined = detailed.issuerCertificate;
@@ -78,10 +82,11 @@ function peerChain(
     c = c.issuerCertificate
   ) {
     seen.add(c.fingerprint256);
-    // A self-issued certificate is an anchor candidate: anchors come only from the trust bundle.
-    if (c.issuerCertificate !== c) intermediates.push(new X509Certificate(c.raw));
+    if (c.issuerCertificate === c) continue;
+    chain.der.push(c.raw);
+    chain.fingerprints.push(c.fingerprint256);
   }
-  return { leaf, intermediates };
+  return chain;
 }
 
 function toCertificate(value: X509Certificate | Uint8Array): X509Certificate {
@@ -185,13 +190,22 @@ export class PeerIdentityResolver {
       if (!chain) return { kind: 'none' };
       // Never take an identity from a certificate the TLS layer did not verify: users often run
       // with rejectUnauthorized: false.
-      const verdict: Verdict =
-        socket.authorized === true
-          ? this.#verify(chain.leaf, chain.intermediates, bundles, handshakeAnchors(socket))
-          : {
-              reason: 'mtls_unverified',
-              detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
-            };
+      let verdict: Verdict;
+      if (socket.authorized === true) {
+        const anchors = handshakeAnchors(socket);
+        // A known chain under the same anchors is not parsed or walked again (new connections of
+        // a known client cost only Node's chain read).
+        const key = `${chain.fingerprints.join('|')}@${this.#anchorsKey(anchors)}`;
+        verdict = this.#cachedVerdict(key, bundles, () => {
+          const [leaf, ...intermediates] = chain.der.map((der) => new X509Certificate(der));
+          return this.#verify(leaf as X509Certificate, intermediates, bundles, anchors);
+        });
+      } else {
+        verdict = {
+          reason: 'mtls_unverified',
+          detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
+        };
+      }
       this.#bySocket.set(socket, { version: bundles.version, verdict });
       return finish(verdict, now, false);
     }
@@ -209,14 +223,34 @@ export class PeerIdentityResolver {
           cached: false,
         };
       }
-      const key = [leaf, ...intermediates].map((c) => c.fingerprint256).join('|');
+      const key = `${[leaf, ...intermediates].map((c) => c.fingerprint256).join('|')}@-`;
       const hit = this.#byChain.get(key);
-      if (hit && hit.version === bundles.version) return finish(hit.verdict, now, true);
-      const verdict = this.#verify(leaf, intermediates, bundles, undefined);
-      this.#byChain.set(key, { version: bundles.version, verdict });
-      return finish(verdict, now, false);
+      const verdict = this.#cachedVerdict(key, bundles, () =>
+        this.#verify(leaf, intermediates, bundles, undefined),
+      );
+      return finish(verdict, now, hit !== undefined && hit.version === bundles.version);
     }
     return { kind: 'none' };
+  }
+
+  readonly #anchorIds = new WeakMap<ReadonlySet<string>, number>();
+  #nextAnchorId = 1;
+
+  /** A short key for a set of handshake anchors (`-` when unknown). */
+  #anchorsKey(anchors: ReadonlySet<string> | undefined): string {
+    if (!anchors) return '-';
+    let id = this.#anchorIds.get(anchors);
+    if (id === undefined) this.#anchorIds.set(anchors, (id = this.#nextAnchorId++));
+    return String(id);
+  }
+
+  /** The verdict for a chain under given anchors, computed once per bundle version. */
+  #cachedVerdict(key: string, bundles: TrustBundleSet, compute: () => Verdict): Verdict {
+    const hit = this.#byChain.get(key);
+    if (hit && hit.version === bundles.version) return hit.verdict;
+    const verdict = compute();
+    this.#byChain.set(key, { version: bundles.version, verdict });
+    return verdict;
   }
 
   #checkLeaf(leaf: X509Certificate, fingerprint: string): LeafVerdict {
