@@ -1,4 +1,5 @@
 import type { BundleErrorCode, SvidErrorCode } from './sources/source-errors.js';
+import type { ServerIdentityErrorCode } from './tls/server-identity.js';
 import type { WorkloadApiErrorCode } from './workload-api/errors.js';
 /**
  * Typed errors with stable codes. Match on `code`, never on `message`: codes are the contract,
@@ -17,7 +18,8 @@ export type MeshlessErrorCode =
   | ConfigErrorCode
   | SvidErrorCode
   | BundleErrorCode
-  | WorkloadApiErrorCode;
+  | WorkloadApiErrorCode
+  | ServerIdentityErrorCode;
 
 /**
  * Base class of every error thrown by meshless. `instanceof` works for it and every subclass even

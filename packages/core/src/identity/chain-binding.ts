@@ -60,13 +60,17 @@ function bounds(certs: X509Certificate[]): { notBefore: number; notAfter: number
  * Finds a path from `leaf` through the peer-sent `intermediates` to one of `roots`: signatures,
  * CA flags, keyCertSign and path lengths are checked; anchors come only from `roots` (a
  * self-signed certificate sent by the peer is never an anchor). Validity is returned as bounds so
- * the caller can check it on every request.
+ * the caller can check it on every request. Without `verifiedByTls`, a peer-sent intermediate with
+ * a critical extension this walk does not process (e.g. name constraints) is refused.
  */
 export function findChainToRoots(
   leaf: X509Certificate,
   intermediates: readonly X509Certificate[],
   roots: readonly X509Certificate[],
+  options: { verifiedByTls?: boolean } = {},
 ): ChainPath | undefined {
+  // OpenSSL already enforced the intermediates' critical extensions (e.g. name constraints).
+  const checkCritical = options.verifiedByTls !== true;
   const walk = (cert: X509Certificate, path: X509Certificate[]): ChainPath | undefined => {
     const below = path.length - 1; // intermediates between this certificate's issuer and the leaf
     for (const root of roots) {
@@ -76,7 +80,7 @@ export function findChainToRoots(
     if (path.length > MAX_DEPTH) return undefined;
     for (const ca of intermediates) {
       if (path.includes(ca) || ca.checkIssued(ca)) continue;
-      if (issued(cert, ca) && canSign(ca, below, false)) {
+      if (issued(cert, ca) && canSign(ca, below, !checkCritical)) {
         const found = walk(ca, [...path, ca]);
         if (found) return found;
       }

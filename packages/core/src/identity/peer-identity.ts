@@ -3,6 +3,7 @@ import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { Lru } from '../internal/lru.js';
 import { handshakeAnchors } from '../tls/context-anchors.js';
 import type { TrustBundleSet } from '../tls/trust-bundles.js';
+import { KeyUsageFlags } from './certificate-facts.js';
 import { findChainToRoots } from './chain-binding.js';
 import type { SpiffeId } from './spiffe-id.js';
 import {
@@ -137,6 +138,7 @@ export class PeerIdentityResolver {
     intermediates: readonly X509Certificate[],
     bundles: TrustBundleSet,
     serverAnchors: ReadonlySet<string> | undefined,
+    verifiedByTls: boolean,
   ): Verdict | undefined {
     if (this.#identityFrom.every((k) => k === 'spiffe')) return undefined;
     let facts;
@@ -146,6 +148,14 @@ export class PeerIdentityResolver {
       return undefined;
     }
     if (facts.uris.length > 0 || facts.isCa || facts.unknownCritical.length > 0) return undefined;
+    const ku = facts.keyUsage;
+    // Same key usage rules as for an SVID leaf, except that a missing KeyUsage is tolerated.
+    if (
+      ku !== undefined &&
+      ((ku & KeyUsageFlags.digitalSignature) === 0 ||
+        (ku & (KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)) !== 0)
+    )
+      return undefined;
     let id: string | undefined;
     let kind: PeerIdentityKind | undefined;
     for (const k of this.#identityFrom) {
@@ -156,7 +166,7 @@ export class PeerIdentityResolver {
     if (id === undefined || kind === undefined) return undefined;
     const tds = bundles.trustDomains();
     const roots = tds.flatMap((td) => bundles.get(td) ?? []);
-    const path = findChainToRoots(leaf, intermediates, roots);
+    const path = findChainToRoots(leaf, intermediates, roots, { verifiedByTls });
     const allowed =
       path !== undefined ||
       (intermediates.length === 0 &&
@@ -198,7 +208,7 @@ export class PeerIdentityResolver {
         const key = `${chain.fingerprints.join('|')}@${this.#anchorsKey(anchors)}`;
         verdict = this.#cachedVerdict(key, bundles, () => {
           const [leaf, ...intermediates] = chain.der.map((der) => new X509Certificate(der));
-          return this.#verify(leaf as X509Certificate, intermediates, bundles, anchors);
+          return this.#verify(leaf as X509Certificate, intermediates, bundles, anchors, true);
         });
       } else {
         verdict = {
@@ -226,7 +236,7 @@ export class PeerIdentityResolver {
       const key = `${[leaf, ...intermediates].map((c) => c.fingerprint256).join('|')}@-`;
       const hit = this.#byChain.get(key);
       const verdict = this.#cachedVerdict(key, bundles, () =>
-        this.#verify(leaf, intermediates, bundles, undefined),
+        this.#verify(leaf, intermediates, bundles, undefined, false),
       );
       return finish(verdict, now, hit !== undefined && hit.version === bundles.version);
     }
@@ -272,11 +282,21 @@ export class PeerIdentityResolver {
     intermediates: readonly X509Certificate[],
     bundles: TrustBundleSet,
     serverAnchors: ReadonlySet<string> | undefined,
+    verifiedByTls: boolean,
   ): Verdict {
     const fingerprint256 = leaf.fingerprint256;
     const checked = this.#checkLeaf(leaf, fingerprint256);
     if ('reason' in checked)
-      return this.#fallback(leaf, fingerprint256, intermediates, bundles, serverAnchors) ?? checked;
+      return (
+        this.#fallback(
+          leaf,
+          fingerprint256,
+          intermediates,
+          bundles,
+          serverAnchors,
+          verifiedByTls,
+        ) ?? checked
+      );
     const { spiffeId, trustDomain } = checked.leaf;
     const roots = bundles.get(trustDomain);
     if (!roots || roots.length === 0)
@@ -295,7 +315,7 @@ export class PeerIdentityResolver {
         notAfter,
       },
     });
-    const path = findChainToRoots(leaf, intermediates, roots);
+    const path = findChainToRoots(leaf, intermediates, roots, { verifiedByTls });
     if (path) return identity(path.notBefore, path.notAfter);
     if (intermediates.length === 0 && serverAnchors !== undefined) {
       // Only the leaf is visible, and OpenSSL verified its chain to one of the server's roots: the
@@ -305,7 +325,10 @@ export class PeerIdentityResolver {
         return identity(Date.parse(leaf.validFrom), Date.parse(leaf.validTo));
       return {
         reason: 'mtls_untrusted_domain',
-        detail: `chain to a root of trust domain ${trustDomain} cannot be shown: the TLS server also trusts roots of other trust domains`,
+        detail:
+          serverAnchors.size === 0
+            ? `chain to a root of trust domain ${trustDomain} cannot be shown: the TLS server has no ca list`
+            : `chain to a root of trust domain ${trustDomain} cannot be shown: the TLS server also trusts roots of other trust domains`,
       };
     }
     return {

@@ -14,6 +14,7 @@ export interface PermissiveServer {
 
 /** First byte of a TLS record carrying a handshake. */
 const TLS_HANDSHAKE = 0x16;
+const FIRST_BYTE_TIMEOUT_MS = 10_000;
 
 /**
  * The raw socket as a JS stream that starts with bytes already read. Node's TLS layer reads a
@@ -103,7 +104,10 @@ export function createPermissiveServer(
       Object.defineProperty(socket, key, { value: stream[key], configurable: true });
   });
   const server = createNetServer((socket: Socket) => {
+    // A connection that sends nothing is not held forever.
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('data', (head: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       if (head[0] === TLS_HANDSHAKE) {
         tls.emit('connection', new ReplayedSocket(socket, head));

@@ -1,5 +1,5 @@
 import type { Server, TLSSocket } from 'node:tls';
-import { PeerIdentityResolver } from '../identity/peer-identity.js';
+import { PeerIdentityResolver, type PeerIdentityKind } from '../identity/peer-identity.js';
 import { rememberServerAnchors } from './context-anchors.js';
 import { secureContextOptions, type MtlsServerSources } from './server-options.js';
 import { snapshotBundles } from './trust-bundles.js';
@@ -8,6 +8,8 @@ import { snapshotBundles } from './trust-bundles.js';
 export interface ServerSyncOptions extends MtlsServerSources {
   /** Called when new material cannot be applied; the server keeps the previous one. */
   onError?: (error: Error) => void;
+  /** Same as the guard's `mtls.identityFrom`, so DNS/CN peers are judged the same way. */
+  identityFrom?: readonly PeerIdentityKind[];
 }
 
 /** A running synchronization; `close()` stops it (the server keeps its current material). */
@@ -27,7 +29,9 @@ export function keepServerInSync(server: Server, options: ServerSyncOptions): Se
   const sockets = new Set<TLSSocket>();
   let version = 1;
   let bundles = snapshotBundles(options.bundles, version);
-  const resolver = new PeerIdentityResolver(() => bundles);
+  const resolver = new PeerIdentityResolver(() => bundles, {
+    ...(options.identityFrom ? { identityFrom: options.identityFrom } : {}),
+  });
   const onSecure = (socket: TLSSocket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -48,8 +52,9 @@ export function keepServerInSync(server: Server, options: ServerSyncOptions): Se
     for (const socket of sockets) {
       if (socket.destroyed) continue;
       const peer = resolver.resolve({ socket });
-      // A peer that had a verified identity and lost it (its CA was removed) is disconnected.
-      if (peer.kind === 'fail' && peer.reason !== 'mtls_unverified') socket.destroy();
+      // A peer whose chain the new bundles no longer trust (its CA was removed) is disconnected;
+      // other failures are answered per request by the guard.
+      if (peer.kind === 'fail' && peer.reason === 'mtls_untrusted_domain') socket.destroy();
     }
   };
   const onEvent = (event: { type: string; error?: Error }): void => {

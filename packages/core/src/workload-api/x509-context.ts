@@ -1,7 +1,7 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { parseX509Svid as parseOwnSvid } from '../sources/x509-svid.js';
 import { MeshlessError } from '../errors.js';
 import { parseSpiffeId, parseTrustDomain, type SpiffeId } from '../identity/spiffe-id.js';
-import { checkSvidLeaf } from '../identity/svid-rules.js';
 import type { X509Bundle, X509Svid } from '../tls/sources.js';
 import { splitDerSequence } from './der.js';
 import { WorkloadApiError } from './errors.js';
@@ -66,35 +66,31 @@ export function parseX509Svid(message: X509SvidMessage): X509Svid {
     return invalid(`X509SVID has an invalid spiffe_id (${reason(cause)})`, cause);
   }
   const certificates = parseCertificates(message.x509_svid, 'x509_svid');
-  const leaf = certificates[0];
-  if (leaf === undefined) return invalid(`X509SVID ${id.toString()} has an empty x509_svid`);
+  if (certificates.length === 0) return invalid(`X509SVID ${id.toString()} has an empty x509_svid`);
+  let privateKeyPem: string;
   try {
-    const leafId = checkSvidLeaf(leaf).spiffeId;
-    if (!leafId.equals(id))
-      invalid(`X509SVID ${id.toString()}: the leaf certificate is for ${leafId.toString()}`);
-  } catch (cause) {
-    if (cause instanceof WorkloadApiError) throw cause;
-    return invalid(
-      `X509SVID ${id.toString()}: the leaf is not a valid X.509-SVID (${(cause as Error).message})`,
-      cause,
-    );
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({ key: message.x509_svid_key, format: 'der', type: 'pkcs8' });
+    privateKeyPem = createPrivateKey({ key: message.x509_svid_key, format: 'der', type: 'pkcs8' })
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString();
   } catch (cause) {
     return invalid(`X509SVID ${id.toString()}: x509_svid_key is not a PKCS#8 DER key`, cause);
   }
-  if (!leaf.checkPrivateKey(privateKey))
-    invalid(`X509SVID ${id.toString()}: x509_svid_key does not match the leaf certificate`);
-  const svid: X509Svid = {
-    id,
-    certificates,
-    privateKey,
-    certChainPem: toPem(certificates),
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    ...(message.hint === '' ? {} : { hint: message.hint }),
-  };
+  // The same own-SVID rules as for files (x509-svid-rules.md part B): leaf, chain order, CAs, key.
+  let svid: X509Svid;
+  try {
+    svid = parseOwnSvid({
+      certChainPem: toPem(certificates),
+      privateKeyPem,
+      ...(message.hint === '' ? {} : { hint: message.hint }),
+    });
+  } catch (cause) {
+    return invalid(
+      `X509SVID ${id.toString()}: ${(cause as Error).message} (${reason(cause)})`,
+      cause,
+    );
+  }
+  if (!svid.id.equals(id))
+    invalid(`X509SVID ${id.toString()}: the leaf certificate is for ${svid.id.toString()}`);
   return svid;
 }
 

@@ -1,4 +1,4 @@
-import { createTestCa, type Svid, type TestCa } from '@meshless/testing';
+import { createTestCa, x509, type Svid, type TestCa } from '@meshless/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/guard/guard.js';
 import type { RequestFacts } from '../../src/guard/request-facts.js';
@@ -161,6 +161,23 @@ describe('identity from DNS SAN or CN (opt-in, SPIFFE → DNS → CN)', () => {
       mtls: { identityFrom: ['spiffe', 'dns'] },
     });
     expect(await guard.check(facts({ peerCertificate: bad.certDer }))).toMatchObject({
+      allow: false,
+      reason: 'mtls_svid_invalid',
+    });
+  });
+
+  it('applies the key usage rules: keyCertSign without digitalSignature is refused', async () => {
+    const signer = await ca.issueSvid({
+      uris: [],
+      dnsNames: ['odd.payments.svc'],
+      keyUsages: x509.KeyUsageFlags.keyCertSign,
+    });
+    const guard = await createGuard({
+      workload: { namespace: 'payments', trustDomain: TD },
+      trustBundles: { [TD]: ca.rootPem },
+      mtls: { identityFrom: ['spiffe', 'dns'] },
+    });
+    expect(await guard.check(facts({ peerCertificate: signer.certDer }))).toMatchObject({
       allow: false,
       reason: 'mtls_svid_invalid',
     });
