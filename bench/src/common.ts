@@ -43,6 +43,17 @@ export const VARIANTS = [
     token: false,
   },
   {
+    // The same listener and guard path without the identity stage (mtls.mode DISABLE, allow-all):
+    // the difference to express-meshless-mtls is what the SVID identity costs per request.
+    name: 'express-meshless-noid',
+    server: 'express-meshless-noid',
+    framework: 'express',
+    transport: 'https-mtls',
+    connection: 'keep-alive',
+    auth: 'policy only, identity off (meshless)',
+    token: false,
+  },
+  {
     name: 'express-meshless-mtls',
     server: 'express-meshless-mtls',
     framework: 'express',
@@ -125,6 +136,17 @@ export const VARIANTS = [
     token: false,
   },
   {
+    // The same listener and guard path without the identity stage (mtls.mode DISABLE, allow-all):
+    // the difference to fastify-meshless-mtls is what the SVID identity costs per request.
+    name: 'fastify-meshless-noid',
+    server: 'fastify-meshless-noid',
+    framework: 'fastify',
+    transport: 'https-mtls',
+    connection: 'keep-alive',
+    auth: 'policy only, identity off (meshless)',
+    token: false,
+  },
+  {
     name: 'fastify-meshless-mtls',
     server: 'fastify-meshless-mtls',
     framework: 'fastify',
@@ -169,6 +191,7 @@ export type ServerName =
   | 'express-meshless-jwt'
   | 'express-https-mtls'
   | 'express-meshless-mtls'
+  | 'express-meshless-noid'
   | 'express-meshless-mtls-jwt'
   | 'fastify'
   | 'fastify-jwt'
@@ -176,6 +199,7 @@ export type ServerName =
   | 'fastify-meshless-jwt'
   | 'fastify-https-mtls'
   | 'fastify-meshless-mtls'
+  | 'fastify-meshless-noid'
   | 'fastify-meshless-mtls-jwt';
 
 export interface VariantInfo {

@@ -32,7 +32,7 @@ import {
  * request principal. `mtls-identity`: STRICT over mTLS, the policy requires only the principal (no
  * `RequestAuthentication`, no token): the cost of the peer identity alone.
  */
-type Profile = 'jwt' | 'mtls-jwt' | 'mtls-identity';
+type Profile = 'jwt' | 'mtls-jwt' | 'mtls-identity' | 'no-identity';
 
 /**
  * Guard options as a real service would write them: Istio `RequestAuthentication` and
@@ -54,21 +54,33 @@ function guardOptions(fx: Fixtures, profile: Profile): GuardOptions {
         ? // As an Istio policy is usually written: `cluster.local` stands for the workload's own
           // trust domain (example.org here).
           { principals: [principal.replace(/^[^/]+\//, 'cluster.local/')] }
-        : { requestPrincipals: ['*'] };
+        : profile === 'no-identity'
+          ? undefined
+          : { requestPrincipals: ['*'] };
   const allow = {
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
     metadata: { name: 'bench-allow', namespace: fx.namespace },
     spec: {
       action: 'ALLOW',
-      rules: [{ from: [{ source }], to: [{ operation: { methods: ['GET'], paths: [ROUTE] } }] }],
+      rules: [
+        {
+          ...(source ? { from: [{ source }] } : {}),
+          to: [{ operation: { methods: ['GET'], paths: [ROUTE] } }],
+        },
+      ],
     },
   };
   return {
     workload: { namespace: fx.namespace, trustDomain: fx.trustDomain },
     trustBundles: { [fx.trustDomain]: fx.caPem },
-    mtls: { mode: profile === 'jwt' ? 'PERMISSIVE' : 'STRICT' },
-    policies: profile === 'mtls-identity' ? [allow] : [requestAuthentication, allow],
+    mtls: {
+      mode: profile === 'jwt' ? 'PERMISSIVE' : profile === 'no-identity' ? 'DISABLE' : 'STRICT',
+    },
+    policies:
+      profile === 'mtls-identity' || profile === 'no-identity'
+        ? [allow]
+        : [requestAuthentication, allow],
   };
 }
 
@@ -117,9 +129,15 @@ async function startExpress(variant: VariantInfo, fx: Fixtures): Promise<() => P
       app.use(guard);
       break;
     }
+    case 'express-meshless-noid':
     case 'express-meshless-mtls':
     case 'express-meshless-mtls-jwt': {
-      const profile = variant.server === 'express-meshless-mtls' ? 'mtls-identity' : 'mtls-jwt';
+      const profile: Profile =
+        variant.server === 'express-meshless-noid'
+          ? 'no-identity'
+          : variant.server === 'express-meshless-mtls'
+            ? 'mtls-identity'
+            : 'mtls-jwt';
       const guard = meshlessExpress(guardOptions(fx, profile));
       await guard.ready;
       app.use(guard);
@@ -182,6 +200,9 @@ async function startFastify(variant: VariantInfo, fx: Fixtures): Promise<() => P
       break;
     case 'fastify-meshless-jwt':
       await app.register(meshlessFastify, guardOptions(fx, 'jwt'));
+      break;
+    case 'fastify-meshless-noid':
+      await app.register(meshlessFastify, guardOptions(fx, 'no-identity'));
       break;
     case 'fastify-meshless-mtls':
       await app.register(meshlessFastify, guardOptions(fx, 'mtls-identity'));

@@ -59,6 +59,7 @@ export function factsFromIncomingMessage(
  * guard has read the request.
  */
 export function stripConsumedHeaders(req: IncomingMessage): void {
+  if (req.headers[FORWARDED_CLIENT_CERT_HEADER] === undefined) return;
   delete req.headers[FORWARDED_CLIENT_CERT_HEADER];
   const distinct = (req as Partial<IncomingMessage>).headersDistinct;
   if (distinct) delete distinct[FORWARDED_CLIENT_CERT_HEADER];
