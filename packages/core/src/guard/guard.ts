@@ -258,6 +258,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         peer = forwarded;
       }
       if (peer.kind === 'ok') {
+        if (!span.isRecording()) return peer;
         span.setAttributes({
           [A.ATTR_AUTHN_RESULT]: 'success',
           [A.ATTR_PRINCIPAL_ID]: peer.identity.id,

@@ -60,6 +60,8 @@ type LeafVerdict = { leaf: SvidLeaf } | { reason: PeerFailureReason; detail: str
 interface Cached {
   version: number;
   verdict: Verdict;
+  /** The result handed out on cache hits while the identity is valid (one object, not one per request). */
+  hit?: PeerResult;
 }
 
 /** Node 24 shows the server only the client's leaf (nodejs/node#65579); Node 20 shows the chain. */
@@ -194,7 +196,15 @@ export class PeerIdentityResolver {
     const socket = source.socket;
     if (socket) {
       const hit = this.#bySocket.get(socket);
-      if (hit && hit.version === bundles.version) return finish(hit.verdict, now, true);
+      if (hit && hit.version === bundles.version) {
+        if (hit.hit && 'identity' in hit.verdict) {
+          const { notBefore, notAfter } = hit.verdict.identity;
+          if (now >= notBefore && now <= notAfter) return hit.hit;
+        }
+        const result = finish(hit.verdict, now, true);
+        if (result.kind === 'ok') hit.hit = result;
+        return result;
+      }
       if (socket.encrypted !== true) return { kind: 'none' };
       const chain = peerChain(socket);
       if (!chain) return { kind: 'none' };
