@@ -28,6 +28,7 @@ import { createSecureContext, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { createTestCa } from '@meshless/testing';
+import { measureIdentityStage, type IdentityMicro } from './identity-micro.js';
 import autocannon from 'autocannon';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
@@ -343,7 +344,7 @@ async function probe(variant: VariantInfo, port: number, fx: Fixtures): Promise<
       `${variant.name}: probe GET ${ROUTE} answered ${status} ${body.slice(0, 300)} ` +
         `(expected 200 ${JSON.stringify(HELLO_BODY)}): the variant is misconfigured, not measuring it`,
     );
-  if (target.tls && variant.server.includes('meshless')) {
+  if (target.tls && variant.server.includes('meshless') && !variant.server.endsWith('-noid')) {
     const other = { ...target.tls, cert: fx.otherClientCertPem, key: fx.otherClientKeyPem };
     const refused = await getOnce(target.url, target.headers, other);
     if (refused.status !== 403)
@@ -717,7 +718,19 @@ function environment(): { date: string; node: string; cpu: string; cores: number
   };
 }
 
-function markdownReport(results: Measurement[]): string {
+/** The in-process identity-stage cost, against the bare Fastify mTLS server's CPU per request. */
+function identityMicroText(results: Measurement[], micro: IdentityMicro | undefined): string {
+  if (!micro) return '';
+  const added = micro.withIdentityNs - micro.withoutIdentityNs;
+  const bareCpu = results.find((r) => r.variant.name === 'fastify-https-mtls')?.serverCpuUs;
+  const share =
+    bareCpu !== undefined && bareCpu > 0
+      ? ` That is ${((added / 1000 / bareCpu) * 100).toFixed(1)} % of the ${bareCpu.toFixed(0)} µs of server CPU a bare Fastify mTLS request takes in this run.`
+      : '';
+  return `**Identity stage alone, in process** (bench/src/identity-micro.ts: \`guard.check\` on one verified keep-alive TLS socket, best of 5 × 100,000): ${micro.withoutIdentityNs.toFixed(0)} ns per check without the identity stage, ${micro.withIdentityNs.toFixed(0)} ns with it, so the identity costs **${added.toFixed(0)} ns** per request on a keep-alive connection.${share}`;
+}
+
+function markdownReport(results: Measurement[], micro: IdentityMicro | undefined): string {
   const env = environment();
   return `# Benchmarks
 
@@ -733,6 +746,8 @@ ${markdownTable(mainTable(results))}
 ## Identity cost
 
 ${markdownTable(identityTable(results))}
+
+${identityMicroText(results, micro)}
 
 The \`*-meshless-mtls\` rows are the bare mTLS server of the same framework plus meshless in STRICT
 mode with a single \`AuthorizationPolicy\` that requires only
@@ -824,12 +839,14 @@ async function main(): Promise<void> {
 
   console.log(`\n${consoleTable(mainTable(results))}\n`);
   const identity = identityTable(results);
+  const micro = partial ? undefined : await measureIdentityStage();
+  if (micro) console.log(identityMicroText(results, micro).replace(/\n/g, ' ') + '\n');
   if (identity.rows.length > 0) console.log(`Identity cost\n${consoleTable(identity)}\n`);
   if (partial) {
     console.log('BENCH_VARIANTS selects a subset: docs/benchmarks.md not written.');
     return;
   }
-  writeFileSync(DOCS_FILE, markdownReport(results));
+  writeFileSync(DOCS_FILE, markdownReport(results, micro));
   console.log(`wrote ${DOCS_FILE}`);
 }
 
