@@ -83,6 +83,7 @@ export { loadPolicies, mergePolicySets } from './policy/load-policies.js';
 export type {
   AuthorizationAction,
   AuthorizationPolicy,
+  JwtLocation,
   JwtRule,
   OperationSpec,
   PolicyDocument,
@@ -107,7 +108,11 @@ export type {
   SpiffeIdErrorCode,
 } from './errors.js';
 export { VERSION } from './version.js';
-export { factsFromIncomingMessage, stripConsumedHeaders } from './http/incoming-message.js';
+export {
+  applyRequestHeaders,
+  factsFromIncomingMessage,
+  stripConsumedHeaders,
+} from './http/incoming-message.js';
 export { FORWARDED_CLIENT_CERT_HEADER } from './guard/forwarded-peer.js';
 export type { TrustedProxies } from './guard/forwarded-peer.js';
 export { toPendingGuard } from './guard/lazy-guard.js';

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import {
+  applyRequestHeaders,
   authContextOf,
   denialBody,
   factsFromIncomingMessage,
@@ -63,6 +64,7 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
         if (decision.allow) {
           if (decision.url !== undefined && req.url === req.originalUrl) req.url = decision.url;
           stripConsumedHeaders(req); // e.g. x-forwarded-client-cert: the identity is in req.auth
+          applyRequestHeaders(req, decision.requestHeaders); // token removal, RequestAuthentication outputs
           req.auth = authContextOf(decision);
           next();
           return;

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import {
+  applyRequestHeaders,
   authContextOf,
   createGuard,
   denialBody,
@@ -53,6 +54,16 @@ const plugin: FastifyPluginAsync<MeshlessFastifyOptions> = async (fastify, optio
       return reply.code(decision.status).send(denialBody(decision));
     }
     stripConsumedHeaders(request.raw); // e.g. x-forwarded-client-cert: the identity is in request.auth
+    applyRequestHeaders(request.raw, decision.requestHeaders); // token removal, RequestAuthentication outputs
+    if (decision.url !== undefined && decision.url !== request.url) {
+      // The token was removed from the query (forwardOriginalToken: false): Fastify parsed the
+      // query while routing, so drop it from `request.query` as well.
+      request.raw.url = decision.url;
+      const kept = new URLSearchParams(decision.url.split('?')[1] ?? '');
+      const query = request.query as Record<string, unknown> | null;
+      if (query && typeof query === 'object')
+        for (const key of Object.keys(query)) if (!kept.has(key)) delete query[key];
+    }
     request.auth = authContextOf(decision);
     return undefined;
   });

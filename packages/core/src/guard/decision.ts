@@ -59,6 +59,12 @@ export interface Decision {
   claims?: JWTPayload;
   /** Normalized request-target (path and query) the application must route on. */
   url?: string;
+  /**
+   * Request header changes the adapter applies before the application sees the request: token
+   * removal (`forwardOriginalToken: false`) and `outputPayloadToHeader` / `outputClaimToHeaders`
+   * (incoming headers of those names are always removed first).
+   */
+  requestHeaders?: { remove: string[]; set: Record<string, string> };
   /** Response headers to send, e.g. `WWW-Authenticate`, `Retry-After`. */
   headers?: Record<string, string>;
 }

@@ -1,19 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { ConfigError, PolicyError } from '../errors.js';
-import { bearerChallenge } from '../http/challenge.js';
+import { checkHost } from '../http/authority.js';
 import { normalizeRequestPath } from '../http/request-path.js';
 import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity.js';
 import { parseTrustDomain } from '../identity/spiffe-id.js';
 import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
-import { JwtVerifier, type TokenResult } from '../jwt/jwt-verifier.js';
-import { findToken } from '../jwt/token-location.js';
-import { isAllowedKeyUrl } from '../jwt/key-url.js';
+import { JwtVerifier } from '../jwt/jwt-verifier.js';
+import { withoutParams } from '../jwt/token-outputs.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  looksLikePolicyText,
+  validateIssuerConfig,
+} from './config-checks.js';
 import { resolveForwardedPeer } from './forwarded-peer.js';
+import { createTokenStage } from './token-stage.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
-import type { PolicySet } from '../policy/model.js';
+import type { JwtRule, PolicySet } from '../policy/model.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
 import type { BundleSource } from '../tls/sources.js';
@@ -35,8 +40,6 @@ export interface Guard {
   /** Stops watching the trust bundle source. The guard keeps its last bundles. */
   close?(): void;
 }
-
-const RETRY_AFTER_SEC = '30';
 
 async function resolvePolicies(source: GuardOptions['policies']): Promise<PolicySet> {
   if (source === undefined) return { authorizationPolicies: [], requestAuthentications: [] };
@@ -60,71 +63,6 @@ async function resolvePolicies(source: GuardOptions['policies']): Promise<Policy
     }),
   );
   return mergePolicySets(sets);
-}
-
-/**
- * A string is policy text (YAML or JSON) when it has a newline, starts with `{`/`[`, or holds a
- * `key: value` pair; otherwise it is a file path.
- */
-function looksLikePolicyText(s: string): boolean {
-  return /\n|^\s*[{[]|:\s/.test(s);
-}
-
-const ASYMMETRIC_ALGORITHMS = new Set([
-  'ES256',
-  'ES384',
-  'ES512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'EdDSA',
-  'Ed25519',
-]);
-
-function validateIssuerConfig(
-  config: JwtIssuerConfig,
-  where: string,
-  allowInsecureHttp: boolean,
-): void {
-  if (typeof config?.issuer !== 'string' || config.issuer === '')
-    throw new ConfigError(`${where}.issuer must be a non-empty string`);
-  if (config.jwksUri !== undefined) {
-    if (typeof config.jwksUri !== 'string' || !isAllowedKeyUrl(config.jwksUri, allowInsecureHttp))
-      throw new ConfigError(
-        `${where}.jwksUri must be an https URL (http only to loopback, or set jwt.allowInsecureHttp)`,
-      );
-  } else if (!isAllowedKeyUrl(config.issuer, allowInsecureHttp)) {
-    throw new ConfigError(
-      `${where}: discovery needs an https issuer (http only to loopback, or set jwt.allowInsecureHttp); or give jwksUri`,
-    );
-  }
-  if (
-    config.audiences !== undefined &&
-    (!Array.isArray(config.audiences) ||
-      config.audiences.some((a) => typeof a !== 'string' || a === ''))
-  )
-    throw new ConfigError(`${where}.audiences must be a list of non-empty strings`);
-}
-
-/**
- * One authority per request: several `Host` headers, or a `Host` that differs from HTTP/2's
- * `:authority` (RFC 9113 §8.3.1), would let the application and the policy see different hosts.
- */
-function checkHost(facts: RequestFacts): string | undefined {
-  const host = facts.headers['host'];
-  if (Array.isArray(host)) return 'more than one Host header';
-  const authority = facts.headers[':authority'];
-  if (Array.isArray(authority)) return 'more than one :authority';
-  if (
-    typeof host === 'string' &&
-    typeof authority === 'string' &&
-    host.toLowerCase() !== authority.toLowerCase()
-  )
-    return 'Host differs from :authority';
-  return undefined;
 }
 
 function isBundleSource(value: object): value is BundleSource {
@@ -208,6 +146,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if (!ASYMMETRIC_ALGORITHMS.has(alg))
       throw new ConfigError(`jwt.algorithms: ${String(alg)} is not an asymmetric JWS algorithm`);
   }
+  const tokenRules: JwtRule[] = [...issuers];
   const verifier = new JwtVerifier({
     issuers,
     ...(options.jwt?.clockToleranceSec !== undefined
@@ -241,6 +180,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     '@meshless/core',
     VERSION,
   );
+  const tokenStage = createTokenStage(tokenRules, verifier, tracer);
 
   function peerStage(facts: RequestFacts): PeerResult | Decision {
     const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
@@ -291,73 +231,6 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     }
   }
 
-  async function tokenStage(
-    facts: RequestFacts,
-    query: string | undefined,
-  ): Promise<TokenResult | Decision | undefined> {
-    // Without any RequestAuthentication a token is not looked at (as in Istio).
-    if (!verifier.enabled) return undefined;
-    const found = findToken(facts.headers, query);
-    if (found.kind === 'none') return undefined;
-    const span = tracer.startSpan(A.SPAN_AUTHN_JWT, {
-      attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' },
-    });
-    try {
-      if (found.kind === 'ambiguous') {
-        span.setAttributes({
-          [A.ATTR_AUTHN_RESULT]: 'failure',
-          [A.ATTR_AUTHN_FAILURE_REASON]: 'jwt_ambiguous',
-        });
-        return deny(
-          401,
-          'jwt_ambiguous',
-          'more than one token (Authorization headers or access_token parameters)',
-          {
-            headers: {
-              'www-authenticate': bearerChallenge({
-                error: 'invalid_request',
-                description: 'more than one token',
-              }),
-            },
-          },
-        );
-      }
-      const result = await verifier.verify(found.token);
-      const attrs: Attributes = {};
-      const info = result.kind === 'ok' ? result.token : result;
-      if (info.issuer) attrs[A.ATTR_JWT_ISSUER] = info.issuer;
-      if (info.alg) attrs[A.ATTR_JWT_ALG] = info.alg;
-      if (info.kid) attrs[A.ATTR_JWT_KID] = info.kid;
-      if (result.kind === 'ok') {
-        span.setAttributes({
-          ...attrs,
-          [A.ATTR_AUTHN_RESULT]: 'success',
-          [A.ATTR_AUTHN_CACHED]: result.cached,
-        });
-        return result;
-      }
-      span.setAttributes({
-        ...attrs,
-        [A.ATTR_AUTHN_RESULT]: 'failure',
-        [A.ATTR_AUTHN_FAILURE_REASON]: result.reason,
-      });
-      if (result.reason === 'jwks_unavailable') {
-        // No decision could be made: Error status, and 503 so clients back off instead of re-authenticating.
-        span.setAttribute(A.ATTR_ERROR_TYPE, 'jwks_unavailable');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'jwks_unavailable' });
-        return deny(503, 'jwks_unavailable', result.detail, {
-          headers: { 'retry-after': RETRY_AFTER_SEC },
-        });
-      }
-      const error = result.reason === 'jwt_malformed' ? 'invalid_request' : 'invalid_token';
-      return deny(401, result.reason, result.detail, {
-        headers: { 'www-authenticate': bearerChallenge({ error, description: result.detail }) },
-      });
-    } finally {
-      span.end();
-    }
-  }
-
   async function decide(facts: RequestFacts): Promise<Decision> {
     // Istio pre-checks: a non-upper-case method or a bad path is answered with 400 before anything else.
     if (facts.method !== facts.method.toUpperCase() || facts.method === '')
@@ -379,8 +252,11 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
 
     const token = await tokenStage(facts, normalized.query);
-    if (token && 'allow' in token) return finalize({ ...token, ...base });
-    const verified = token?.kind === 'ok' ? token.token : undefined;
+    if (token.kind === 'deny') return finalize({ ...token.decision, ...base });
+    const verified = token.kind === 'ok' ? token.token : undefined;
+    const { remove, set, removeParams } = token.changes;
+    base.url = withoutParams(url, removeParams);
+    if (remove.length > 0 || Object.keys(set).length > 0) base.requestHeaders = { remove, set };
     if (verified) {
       base.requestPrincipal = `${verified.issuer}/${verified.subject ?? ''}`;
       base.claims = verified.claims;

@@ -68,3 +68,29 @@ export function stripConsumedHeaders(req: IncomingMessage): void {
   for (let i = raw.length - 2; i >= 0; i -= 2)
     if ((raw[i] as string).toLowerCase() === FORWARDED_CLIENT_CERT_HEADER) raw.splice(i, 2);
 }
+
+/**
+ * Applies the request header changes of an allowed decision (token removal, RequestAuthentication
+ * outputs) to the request the application will see: `headers`, `headersDistinct` and `rawHeaders`.
+ */
+export function applyRequestHeaders(
+  req: IncomingMessage,
+  changes: { remove: string[]; set: Record<string, string> } | undefined,
+): void {
+  if (!changes) return;
+  const names = new Set([...changes.remove, ...Object.keys(changes.set)]);
+  if (names.size === 0) return;
+  const distinct = (req as Partial<IncomingMessage>).headersDistinct;
+  for (const name of names) {
+    delete req.headers[name];
+    if (distinct) delete distinct[name];
+  }
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2)
+    if (names.has((raw[i] as string).toLowerCase())) raw.splice(i, 2);
+  for (const [name, value] of Object.entries(changes.set)) {
+    req.headers[name] = value;
+    if (distinct) distinct[name] = [value];
+    raw.push(name, value);
+  }
+}

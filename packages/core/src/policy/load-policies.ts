@@ -1,9 +1,10 @@
 import { parseAllDocuments } from 'yaml';
-import { PolicyError, type PolicyErrorLocation } from '../errors.js';
+import { PolicyError } from '../errors.js';
+import { validateJwtRule } from './jwt-rule.js';
 import { parseBool } from './parse-bool.js';
+import { at, expectObject, onlyKeys, stringList, type Loc } from './validate.js';
 import type {
   AuthorizationPolicy,
-  JwtRule,
   OperationSpec,
   PolicyDocument,
   PolicySet,
@@ -43,53 +44,6 @@ const OPERATION_FIELDS = [
   'paths',
   'notPaths',
 ] as const;
-
-type Loc = PolicyErrorLocation;
-
-function at(loc: Loc, field: string): Loc {
-  return { ...loc, field: loc.field ? `${loc.field}.${field}` : field };
-}
-
-function index(loc: Loc, i: number): Loc {
-  return { ...loc, field: `${loc.field ?? ''}[${i}]` };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function expectObject(v: unknown, loc: Loc): Record<string, unknown> {
-  if (!isObject(v)) throw new PolicyError('ERR_POLICY_FIELD', 'expected an object', loc);
-  return v;
-}
-
-function onlyKeys(
-  obj: Record<string, unknown>,
-  allowed: readonly string[],
-  loc: Loc,
-  later: readonly string[] = [],
-): void {
-  for (const key of Object.keys(obj)) {
-    if (later.includes(key))
-      throw new PolicyError(
-        'ERR_POLICY_UNSUPPORTED',
-        `field "${key}" is not supported by meshless yet`,
-        at(loc, key),
-      );
-    if (!allowed.includes(key))
-      throw new PolicyError('ERR_POLICY_FIELD', `unknown field "${key}"`, at(loc, key));
-  }
-}
-
-function stringList(v: unknown, loc: Loc): string[] {
-  if (!Array.isArray(v) || v.length === 0)
-    throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty list of strings', loc);
-  return v.map((item, i) => {
-    if (typeof item !== 'string' || item === '')
-      throw new PolicyError('ERR_POLICY_VALUE', 'expected a non-empty string', index(loc, i));
-    return item;
-  });
-}
 
 function validateSource(raw: unknown, loc: Loc): SourceSpec {
   const obj = expectObject(raw, loc);
@@ -294,44 +248,9 @@ function validateRequestAuthentication(
   if (spec['jwtRules'] !== undefined) {
     if (!Array.isArray(spec['jwtRules']))
       throw new PolicyError('ERR_POLICY_FIELD', 'jwtRules must be a list', at(sloc, 'jwtRules'));
-    out.spec.jwtRules = spec['jwtRules'].map((raw, i) => {
-      const l = at(sloc, `jwtRules[${i}]`);
-      const r = expectObject(raw, l);
-      onlyKeys(r, ['issuer', 'audiences', 'jwksUri'], l, [
-        'jwks',
-        'fromHeaders',
-        'fromParams',
-        'fromCookies',
-        'outputPayloadToHeader',
-        'outputClaimToHeaders',
-        'forwardOriginalToken',
-        'timeout',
-      ]);
-      if (typeof r['issuer'] !== 'string' || r['issuer'] === '')
-        throw new PolicyError('ERR_POLICY_VALUE', 'issuer is required', at(l, 'issuer'));
-      const rule: JwtRule = { issuer: r['issuer'] };
-      // An empty list means `aud` is not checked, as when the field is absent.
-      if (
-        r['audiences'] !== undefined &&
-        !(Array.isArray(r['audiences']) && r['audiences'].length === 0)
-      )
-        rule.audiences = stringList(r['audiences'], at(l, 'audiences'));
-      if (r['jwksUri'] !== undefined) {
-        const uri = r['jwksUri'];
-        if (
-          typeof uri !== 'string' ||
-          !URL.canParse(uri) ||
-          !/^https?:$/.test(new URL(uri).protocol)
-        )
-          throw new PolicyError(
-            'ERR_POLICY_VALUE',
-            'jwksUri must be an http or https URL',
-            at(l, 'jwksUri'),
-          );
-        rule.jwksUri = uri;
-      }
-      return rule;
-    });
+    out.spec.jwtRules = spec['jwtRules'].map((raw, i) =>
+      validateJwtRule(raw, at(sloc, `jwtRules[${i}]`)),
+    );
   }
   return out;
 }

@@ -52,10 +52,27 @@ export interface AuthorizationPolicy {
   };
 }
 
+/** Where a rule looks for its token: a header (with a literal prefix), a query parameter or a cookie. */
+export type JwtLocation =
+  { header: string; prefix: string } | { param: string } | { cookie: string };
+
+/** One `jwtRules` entry of a RequestAuthentication (Istio `JWTRule`). */
 export interface JwtRule {
   issuer: string;
   audiences?: string[];
   jwksUri?: string;
+  /** Inline JSON Web Key Set (the `jwks` field, parsed). */
+  jwks?: { keys: object[] };
+  /** Explicit token locations; absent = `Authorization: Bearer` and `?access_token=`. */
+  locations?: JwtLocation[];
+  /** Header that receives the base64url payload of a verified token. */
+  outputPayloadToHeader?: string;
+  /** Headers that receive claims of a verified token. */
+  outputClaimToHeaders?: { header: string; claim: string }[];
+  /** Keep the token in the request after verification (default false: it is removed). */
+  forwardOriginalToken?: boolean;
+  /** JWKS fetch timeout in ms (`timeout`, default 5 s). */
+  timeoutMs?: number;
 }
 
 export interface RequestAuthentication {

@@ -434,22 +434,35 @@ describe('loadPolicies: errors carry code and location {document, field}', () =>
       'spec.rules[0].to[0].operation.paths[0]',
     ],
     [
-      'jwks inline',
+      'jwks without keys',
       ra({ issuer: 'i', jwks: '{}' }),
-      'ERR_POLICY_UNSUPPORTED',
+      'ERR_POLICY_VALUE',
+      'spec.jwtRules[0].jwks',
+    ],
+    ['jwks not JSON', ra({ issuer: 'i', jwks: '{' }), 'ERR_POLICY_VALUE', 'spec.jwtRules[0].jwks'],
+    [
+      'jwks and jwksUri together',
+      ra({ issuer: 'i', jwksUri: 'https://i/jwks', jwks: '{"keys":[{"kty":"EC"}]}' }),
+      'ERR_POLICY_VALUE',
       'spec.jwtRules[0].jwks',
     ],
     [
-      'fromHeaders',
-      ra({ issuer: 'i', fromHeaders: [{ name: 'x' }] }),
-      'ERR_POLICY_UNSUPPORTED',
-      'spec.jwtRules[0].fromHeaders',
+      'fromHeaders name that is not a header name',
+      ra({ issuer: 'i', fromHeaders: [{ name: 'x y' }] }),
+      'ERR_POLICY_VALUE',
+      'spec.jwtRules[0].fromHeaders[0].name',
     ],
     [
-      'outputPayloadToHeader',
-      ra({ issuer: 'i', outputPayloadToHeader: 'x' }),
-      'ERR_POLICY_UNSUPPORTED',
-      'spec.jwtRules[0].outputPayloadToHeader',
+      'outputClaimToHeaders without claim',
+      ra({ issuer: 'i', outputClaimToHeaders: [{ header: 'x-sub' }] }),
+      'ERR_POLICY_VALUE',
+      'spec.jwtRules[0].outputClaimToHeaders[0].claim',
+    ],
+    [
+      'timeout without unit',
+      ra({ issuer: 'i', timeout: '5' }),
+      'ERR_POLICY_VALUE',
+      'spec.jwtRules[0].timeout',
     ],
   ];
 
@@ -587,5 +600,44 @@ describe('loadPolicies: errors carry code and location {document, field}', () =>
       expect(error.location.document).toBe(0);
       expect(error.location.field).toMatch(/^metadata\.annotations/);
     }
+  });
+});
+
+describe('loadPolicies: every JWTRule field', () => {
+  it('parses locations, outputs, forwardOriginalToken, timeout and inline jwks', () => {
+    const set = loadPolicies({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'RequestAuthentication',
+      metadata: { name: 'r' },
+      spec: {
+        jwtRules: [
+          {
+            issuer: 'https://i.test',
+            jwks: '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y","kid":"k1"}]}',
+            fromHeaders: [{ name: 'X-Jwt-Assertion' }, { name: 'Authorization', prefix: 'Token ' }],
+            fromParams: ['jwt'],
+            fromCookies: ['session'],
+            outputPayloadToHeader: 'X-Jwt-Payload',
+            outputClaimToHeaders: [{ header: 'x-sub', claim: 'sub' }],
+            forwardOriginalToken: true,
+            timeout: '1.5s',
+          },
+        ],
+      },
+    });
+    expect(set.requestAuthentications[0]?.spec.jwtRules?.[0]).toEqual({
+      issuer: 'https://i.test',
+      jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }] },
+      locations: [
+        { header: 'x-jwt-assertion', prefix: '' },
+        { header: 'authorization', prefix: 'Token ' },
+        { param: 'jwt' },
+        { cookie: 'session' },
+      ],
+      outputPayloadToHeader: 'x-jwt-payload',
+      outputClaimToHeaders: [{ header: 'x-sub', claim: 'sub' }],
+      forwardOriginalToken: true,
+      timeoutMs: 1500,
+    });
   });
 });

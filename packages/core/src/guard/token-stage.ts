@@ -1,0 +1,116 @@
+import { SpanStatusCode, type Attributes, type Tracer } from '@opentelemetry/api';
+import { bearerChallenge } from '../http/challenge.js';
+import type { JwtVerifier, VerifiedToken } from '../jwt/jwt-verifier.js';
+import { DEFAULT_LOCATIONS, locationKey, searchToken } from '../jwt/locations.js';
+import { outputHeaderNames, tokenOutputs, type RequestChanges } from '../jwt/token-outputs.js';
+import type { JwtLocation, JwtRule } from '../policy/model.js';
+import * as A from '../telemetry/attributes.js';
+import type { Decision, DecisionReason } from './decision.js';
+import type { RequestFacts } from './request-facts.js';
+
+export type TokenStageResult =
+  | { readonly kind: 'none'; readonly changes: RequestChanges }
+  | { readonly kind: 'ok'; readonly token: VerifiedToken; readonly changes: RequestChanges }
+  | { readonly kind: 'deny'; readonly decision: Decision };
+
+const RETRY_AFTER_SEC = '30';
+
+function deny(
+  status: 401 | 503,
+  reason: DecisionReason,
+  detail: string,
+  headers: Record<string, string>,
+): TokenStageResult {
+  return { kind: 'deny', decision: { allow: false, status, reason, detail, headers } };
+}
+
+function challenge(reason: DecisionReason, detail: string): Record<string, string> {
+  const error =
+    reason === 'jwt_malformed' || reason === 'jwt_ambiguous' ? 'invalid_request' : 'invalid_token';
+  return { 'www-authenticate': bearerChallenge({ error, description: detail }) };
+}
+
+/**
+ * The RequestAuthentication stage (Istio semantics): the token is looked for at every location
+ * the rules name (default: `Authorization: Bearer`, `?access_token=`); no token is anonymous; an
+ * invalid token, or a token whose issuer has no rule for the location it was found at
+ * (CVE-2021-21378), is 401; unavailable keys are 503. On success, output headers are set and the
+ * token is removed unless `forwardOriginalToken`. Incoming headers named like outputs are always
+ * removed.
+ */
+export function createTokenStage(rules: readonly JwtRule[], verifier: JwtVerifier, tracer: Tracer) {
+  const locations: JwtLocation[] = [];
+  const seen = new Set<string>();
+  for (const r of rules)
+    for (const l of r.locations ?? DEFAULT_LOCATIONS)
+      if (!seen.has(locationKey(l))) {
+        seen.add(locationKey(l));
+        locations.push(l);
+      }
+  const outputs = outputHeaderNames(rules);
+  const rulesOf = (issuer: string) => rules.filter((r) => r.issuer === issuer);
+
+  return async function tokenStage(
+    facts: RequestFacts,
+    query: string | undefined,
+  ): Promise<TokenStageResult> {
+    const changes: RequestChanges = { remove: [...outputs], set: {}, removeParams: [] };
+    // Without any RequestAuthentication a token is not looked at (as in Istio).
+    if (!verifier.enabled) return { kind: 'none', changes };
+    const search = searchToken(locations, facts.headers, query);
+    if (search.kind === 'none') return { kind: 'none', changes };
+    const span = tracer.startSpan(A.SPAN_AUTHN_JWT, {
+      attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' },
+    });
+    try {
+      const fail = (
+        reason: DecisionReason,
+        detail: string,
+        attrs: Attributes = {},
+      ): TokenStageResult => {
+        span.setAttributes({
+          ...attrs,
+          [A.ATTR_AUTHN_RESULT]: 'failure',
+          [A.ATTR_AUTHN_FAILURE_REASON]: reason,
+        });
+        if (reason === 'jwks_unavailable') {
+          // No decision could be made: Error status, and 503 so clients back off instead of re-authenticating.
+          span.setAttribute(A.ATTR_ERROR_TYPE, 'jwks_unavailable');
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'jwks_unavailable' });
+          return deny(503, reason, detail, { 'retry-after': RETRY_AFTER_SEC });
+        }
+        return deny(401, reason, detail, challenge(reason, detail));
+      };
+      if (search.kind === 'ambiguous')
+        return fail('jwt_ambiguous', 'more than one token in the request');
+      const { token, location } = search.found;
+      const result = await verifier.verify(token);
+      const attrs: Attributes = {};
+      const info = result.kind === 'ok' ? result.token : result;
+      if (info.issuer) attrs[A.ATTR_JWT_ISSUER] = info.issuer;
+      if (info.alg) attrs[A.ATTR_JWT_ALG] = info.alg;
+      if (info.kid) attrs[A.ATTR_JWT_KID] = info.kid;
+      if (result.kind !== 'ok') return fail(result.reason, result.detail, attrs);
+      const key = locationKey(location);
+      const own = rulesOf(result.token.issuer).filter((r) =>
+        (r.locations ?? DEFAULT_LOCATIONS).some((l) => locationKey(l) === key),
+      );
+      if (own.length === 0)
+        return fail(
+          'jwt_issuer_unknown',
+          'no rule for the token issuer at this token location',
+          attrs,
+        );
+      if (span.isRecording())
+        span.setAttributes({
+          ...attrs,
+          [A.ATTR_AUTHN_RESULT]: 'success',
+          [A.ATTR_AUTHN_CACHED]: result.cached,
+        });
+      tokenOutputs(own, result.token.claims, location, facts.headers, changes);
+      return { kind: 'ok', token: result.token, changes };
+    } finally {
+      span.end();
+    }
+  };
+}
