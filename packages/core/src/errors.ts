@@ -1,4 +1,6 @@
 import type { BundleErrorCode, SvidErrorCode } from './sources/source-errors.js';
+import type { JwksFetchErrorCode } from './jwt/jwks-errors.js';
+import type { TokenSourceErrorCode } from './outbound/errors.js';
 import type { ServerIdentityErrorCode } from './tls/server-identity.js';
 import type { WorkloadApiErrorCode } from './workload-api/errors.js';
 /**
@@ -19,7 +21,10 @@ export type MeshlessErrorCode =
   | SvidErrorCode
   | BundleErrorCode
   | WorkloadApiErrorCode
-  | ServerIdentityErrorCode;
+  | ServerIdentityErrorCode
+  | TokenSourceErrorCode
+  | JwksFetchErrorCode
+  | 'ERR_KEYS_UNAVAILABLE';
 
 /**
  * Base class of every error thrown by meshless. `instanceof` works for it and every subclass even

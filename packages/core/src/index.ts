@@ -69,6 +69,34 @@ export { createMtlsAgent, mtlsClientOptions } from './tls/client-options.js';
 export type { MtlsClientSources, MtlsConnectOptions } from './tls/client-options.js';
 
 export { JwtVerifier } from './jwt/jwt-verifier.js';
+export type { VerifyContext } from './jwt/jwt-verifier.js';
+export type { OidcTokenRule, TokenRule } from './jwt/token-rules.js';
+export type { JwtRuleOptions } from './jwt/token-profile.js';
+export type {
+  JwksInput,
+  JwtSvidRule,
+  KubernetesTokenRule,
+  TokenWorkload,
+} from './jwt/token-workload.js';
+export { parseServiceAccountSubject } from './jwt/token-workload.js';
+export { certificateThumbprint, thumbprintFromFingerprint256 } from './jwt/token-binding.js';
+export { JwksFetchError, KeysUnavailableError } from './jwt/jwks-errors.js';
+export type { JwksFetchErrorCode } from './jwt/jwks-errors.js';
+export type { JwksStatus } from './jwt/jwks-options.js';
+export { createClientCredentialsSource } from './outbound/client-credentials-source.js';
+export type { ClientCredentialsSourceOptions } from './outbound/client-credentials-source.js';
+export type {
+  ClientAuthentication,
+  ClientSecretAuthentication,
+  PrivateKeyJwtAuthentication,
+  TlsClientAuthentication,
+} from './outbound/client-auth.js';
+export { createJwtSvidSource } from './outbound/jwt-svid-source.js';
+export type { JwtSvidSourceOptions } from './outbound/jwt-svid-source.js';
+export type { TokenSource } from './outbound/token-source.js';
+export type { TokenRetryOptions } from './outbound/http.js';
+export { TokenSourceError } from './outbound/errors.js';
+export type { TokenSourceErrorCode, TokenSourceErrorDetails } from './outbound/errors.js';
 export type {
   JwtVerifierOptions,
   TokenFailureReason,

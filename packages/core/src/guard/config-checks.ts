@@ -36,7 +36,10 @@ export function validateIssuerConfig(
       throw new ConfigError(
         `${where}.jwksUri must be an https URL (http only to loopback, or set jwt.allowInsecureHttp)`,
       );
-  } else if (!isAllowedKeyUrl(config.issuer, allowInsecureHttp)) {
+  } else if (
+    (config as { jwks?: unknown }).jwks === undefined &&
+    !isAllowedKeyUrl(config.issuer, allowInsecureHttp)
+  ) {
     throw new ConfigError(
       `${where}: discovery needs an https issuer (http only to loopback, or set jwt.allowInsecureHttp); or give jwksUri`,
     );

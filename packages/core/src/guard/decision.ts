@@ -19,6 +19,8 @@ export type DecisionReason =
   | 'jwt_claims_invalid'
   | 'jwt_signature_invalid'
   | 'jwt_alg_not_allowed'
+  | 'jwt_typ_invalid'
+  | 'jwt_cnf_mismatch'
   | 'jwt_invalid'
   // 403
   | 'mtls_required'

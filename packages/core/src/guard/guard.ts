@@ -5,8 +5,8 @@ import { checkHost } from '../http/authority.js';
 import { normalizeRequestPath } from '../http/request-path.js';
 import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity.js';
 import { parseTrustDomain } from '../identity/spiffe-id.js';
-import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
 import { JwtVerifier } from '../jwt/jwt-verifier.js';
+import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { withoutParams } from '../jwt/token-outputs.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
@@ -16,9 +16,9 @@ import {
   validateIssuerConfig,
 } from './config-checks.js';
 import { resolveForwardedPeer } from './forwarded-peer.js';
-import { createTokenStage } from './token-stage.js';
+import { createTokenStage, type TokenStageRule } from './token-stage.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
-import type { JwtRule, PolicySet } from '../policy/model.js';
+import type { PolicySet } from '../policy/model.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
 import type { BundleSource } from '../tls/sources.js';
@@ -128,25 +128,34 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     .filter((p) => appliesTo(p, scope))
     .map((p) => compilePolicy(p, compileCtx));
 
-  const issuers: JwtIssuerConfig[] = [
+  const issuers: TokenStageRule[] = [
     ...policies.requestAuthentications
       .filter((r) => appliesTo(r, scope))
       .flatMap((r) => r.spec.jwtRules ?? []),
     ...(options.jwt?.issuers ?? []),
   ];
   const allowInsecureHttp = options.jwt?.allowInsecureHttp === true;
-  issuers.forEach((config, i) =>
-    validateIssuerConfig(
-      config,
-      `token issuer ${i} (${String(config?.issuer)})`,
-      allowInsecureHttp,
-    ),
-  );
+  issuers.forEach((config, i) => {
+    // JWT-SVID and Kubernetes rules are validated by the verifier; OIDC rules here, before any I/O.
+    if (config?.kind === undefined || config.kind === 'oidc')
+      validateIssuerConfig(
+        config,
+        `token issuer ${i} (${String(config?.issuer)})`,
+        allowInsecureHttp,
+      );
+    else if (
+      config.kind === 'kubernetes' &&
+      config.jwksUri !== undefined &&
+      !isAllowedKeyUrl(config.jwksUri, allowInsecureHttp)
+    )
+      throw new ConfigError(
+        `token issuer ${i}: jwksUri must be an https URL (http only to loopback, or set jwt.allowInsecureHttp)`,
+      );
+  });
   for (const alg of options.jwt?.algorithms ?? []) {
     if (!ASYMMETRIC_ALGORITHMS.has(alg))
       throw new ConfigError(`jwt.algorithms: ${String(alg)} is not an asymmetric JWS algorithm`);
   }
-  const tokenRules: JwtRule[] = [...issuers];
   const verifier = new JwtVerifier({
     issuers,
     ...(options.jwt?.clockToleranceSec !== undefined
@@ -180,7 +189,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     '@meshless/core',
     VERSION,
   );
-  const tokenStage = createTokenStage(tokenRules, verifier, tracer);
+  const tokenStage = createTokenStage(issuers, verifier, tracer);
 
   function peerStage(facts: RequestFacts): PeerResult | Decision {
     const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
@@ -251,14 +260,18 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
 
-    const token = await tokenStage(facts, normalized.query);
+    const token = await tokenStage(
+      facts,
+      normalized.query,
+      peer.kind === 'ok' ? peer.identity.fingerprint256 : undefined,
+    );
     if (token.kind === 'deny') return finalize({ ...token.decision, ...base });
     const verified = token.kind === 'ok' ? token.token : undefined;
     const { remove, set, removeParams } = token.changes;
     base.url = withoutParams(url, removeParams);
     if (remove.length > 0 || Object.keys(set).length > 0) base.requestHeaders = { remove, set };
     if (verified) {
-      base.requestPrincipal = `${verified.issuer}/${verified.subject ?? ''}`;
+      base.requestPrincipal = verified.principal;
       base.claims = verified.claims;
     }
 

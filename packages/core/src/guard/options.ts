@@ -1,6 +1,6 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
-import type { JwtIssuerConfig } from '../jwt/issuer-keys.js';
+import type { TokenRule } from '../jwt/token-rules.js';
 import type { PeerIdentityKind } from '../identity/peer-identity.js';
 import type { BundleSource } from '../tls/sources.js';
 import type { TrustedProxies } from './forwarded-peer.js';
@@ -58,8 +58,12 @@ export interface GuardOptions {
   /** Default `DECODE_AND_MERGE_SLASHES`. */
   pathNormalization?: PathNormalization;
   jwt?: {
-    /** Issuers trusted in addition to the `RequestAuthentication` rules that apply. */
-    issuers?: JwtIssuerConfig[];
+    /**
+     * Token rules in addition to the `RequestAuthentication` rules that apply: OIDC issuers
+     * (optionally with `profile: 'rfc9068'`, `maxLifetimeSec`, `requiredClaims`), JWT-SVID trust
+     * domains (`kind: 'jwt-svid'`) and Kubernetes service-account token issuers (`kind: 'kubernetes'`).
+     */
+    issuers?: TokenRule[];
     /** Default 30, capped at 300. */
     clockToleranceSec?: number;
     /** Asymmetric algorithm allowlist. */

@@ -3,6 +3,8 @@ import { bearerChallenge } from '../http/challenge.js';
 import type { JwtVerifier, VerifiedToken } from '../jwt/jwt-verifier.js';
 import { DEFAULT_LOCATIONS, locationKey, searchToken } from '../jwt/locations.js';
 import { outputHeaderNames, tokenOutputs, type RequestChanges } from '../jwt/token-outputs.js';
+import { thumbprintFromFingerprint256 } from '../jwt/token-binding.js';
+import type { TokenRule } from '../jwt/token-rules.js';
 import type { JwtLocation, JwtRule } from '../policy/model.js';
 import * as A from '../telemetry/attributes.js';
 import type { Decision, DecisionReason } from './decision.js';
@@ -14,6 +16,19 @@ export type TokenStageResult =
   | { readonly kind: 'deny'; readonly decision: Decision };
 
 const RETRY_AFTER_SEC = '30';
+
+/** A token rule as the stage sees it: the verifier's rule plus RequestAuthentication's locations and outputs. */
+export type TokenStageRule = TokenRule &
+  Partial<
+    Pick<
+      JwtRule,
+      | 'locations'
+      | 'outputPayloadToHeader'
+      | 'outputClaimToHeaders'
+      | 'forwardOriginalToken'
+      | 'timeoutMs'
+    >
+  >;
 
 function deny(
   status: 401 | 503,
@@ -38,7 +53,11 @@ function challenge(reason: DecisionReason, detail: string): Record<string, strin
  * token is removed unless `forwardOriginalToken`. Incoming headers named like outputs are always
  * removed.
  */
-export function createTokenStage(rules: readonly JwtRule[], verifier: JwtVerifier, tracer: Tracer) {
+export function createTokenStage(
+  rules: readonly TokenStageRule[],
+  verifier: JwtVerifier,
+  tracer: Tracer,
+) {
   const locations: JwtLocation[] = [];
   const seen = new Set<string>();
   for (const r of rules)
@@ -48,11 +67,15 @@ export function createTokenStage(rules: readonly JwtRule[], verifier: JwtVerifie
         locations.push(l);
       }
   const outputs = outputHeaderNames(rules);
-  const rulesOf = (issuer: string) => rules.filter((r) => r.issuer === issuer);
 
+  /**
+   * @param peerFingerprint256 The verified client certificate of this request (Node's colon
+   *   form), for sender-constrained tokens (RFC 8705 `cnf["x5t#S256"]`).
+   */
   return async function tokenStage(
     facts: RequestFacts,
     query: string | undefined,
+    peerFingerprint256: string | undefined,
   ): Promise<TokenStageResult> {
     const changes: RequestChanges = { remove: [...outputs], set: {}, removeParams: [] };
     // Without any RequestAuthentication a token is not looked at (as in Istio).
@@ -67,6 +90,7 @@ export function createTokenStage(rules: readonly JwtRule[], verifier: JwtVerifie
         reason: DecisionReason,
         detail: string,
         attrs: Attributes = {},
+        retryAfterSec?: number,
       ): TokenStageResult => {
         span.setAttributes({
           ...attrs,
@@ -77,23 +101,37 @@ export function createTokenStage(rules: readonly JwtRule[], verifier: JwtVerifie
           // No decision could be made: Error status, and 503 so clients back off instead of re-authenticating.
           span.setAttribute(A.ATTR_ERROR_TYPE, 'jwks_unavailable');
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'jwks_unavailable' });
-          return deny(503, reason, detail, { 'retry-after': RETRY_AFTER_SEC });
+          return deny(503, reason, detail, {
+            'retry-after': String(retryAfterSec ?? RETRY_AFTER_SEC),
+          });
         }
         return deny(401, reason, detail, challenge(reason, detail));
       };
       if (search.kind === 'ambiguous')
         return fail('jwt_ambiguous', 'more than one token in the request');
       const { token, location } = search.found;
-      const result = await verifier.verify(token);
+      const result = await verifier.verify(
+        token,
+        peerFingerprint256
+          ? { peerCertificateThumbprint: thumbprintFromFingerprint256(peerFingerprint256) }
+          : {},
+      );
       const attrs: Attributes = {};
       const info = result.kind === 'ok' ? result.token : result;
       if (info.issuer) attrs[A.ATTR_JWT_ISSUER] = info.issuer;
       if (info.alg) attrs[A.ATTR_JWT_ALG] = info.alg;
       if (info.kid) attrs[A.ATTR_JWT_KID] = info.kid;
-      if (result.kind !== 'ok') return fail(result.reason, result.detail, attrs);
+      if (result.kind !== 'ok')
+        return fail(result.reason, result.detail, attrs, result.retryAfterSec);
+      // The rules of the token's issuer (the accepting one, and every rule with the same `iss`)
+      // that look at the location the token was found at.
       const key = locationKey(location);
-      const own = rulesOf(result.token.issuer).filter((r) =>
-        (r.locations ?? DEFAULT_LOCATIONS).some((l) => locationKey(l) === key),
+      const accepting = rules[result.token.ruleIndex];
+      const own = rules.filter(
+        (r, i) =>
+          (i === result.token.ruleIndex ||
+            (accepting?.issuer !== undefined && r.issuer === accepting.issuer)) &&
+          (r.locations ?? DEFAULT_LOCATIONS).some((l) => locationKey(l) === key),
       );
       if (own.length === 0)
         return fail(

@@ -1,5 +1,10 @@
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { KeysUnavailableError } from './jwks-errors.js';
+import type { JwksStatus, JwksStoreOptions, RemovedKeys } from './jwks-options.js';
+import { JwksStore } from './jwks-store.js';
 import { isAllowedKeyUrl } from './key-url.js';
+
+export { KeysUnavailableError } from './jwks-errors.js';
 
 /** One trusted token issuer: exact `iss`, where its keys are, which audiences it may mint for. */
 export interface JwtIssuerConfig {
@@ -11,13 +16,8 @@ export interface JwtIssuerConfig {
   audiences?: string[];
 }
 
-/** Thrown when an issuer's keys cannot be obtained (network, discovery, JWKS document). */
-export class KeysUnavailableError extends Error {
-  readonly code = 'ERR_KEYS_UNAVAILABLE';
-}
-
-const FETCH_TIMEOUT_MS = 5_000;
-/** After a failed discovery or JWKS fetch, requests fail fast for this long instead of waiting. */
+const DISCOVERY_TIMEOUT_MS = 5_000;
+/** After a failed discovery, requests fail fast for this long instead of waiting. */
 const RETRY_AFTER_FAILURE_MS = 5_000;
 
 /** Options shared by every issuer's key store. */
@@ -25,77 +25,115 @@ export interface IssuerKeysOptions {
   fetch?: typeof fetch | undefined;
   /** Allow plain-HTTP discovery and JWKS URLs beyond loopback. Default false. */
   allowInsecureHttp?: boolean | undefined;
+  /** Timings and limits of the JWKS store (TTL, stale-if-error, cooldown, rotation budget...). */
+  jwks?: Omit<JwksStoreOptions, 'fetch' | 'allowInsecureHttp'> | undefined;
 }
 
 /**
- * The key store of one issuer rule: OIDC discovery (when no `jwksUri`) once, single-flight;
- * jose's remote JWKS set behind it. After a failed discovery or key fetch, requests fail fast for
- * a few seconds before the issuer is tried again, so an unreachable issuer does not hold every
- * request for the fetch timeout. One store per rule, so a `kid` collision across issuers is
- * harmless. Keys are fetched over HTTPS only (plain HTTP to loopback, or with the opt-in).
+ * The key store of one issuer rule: OIDC discovery (when no `jwksUri`) once, single-flight; a
+ * {@link JwksStore} behind it (TTL from `Cache-Control`, refresh ahead, stale-if-error, budgeted
+ * unknown-kid refetch). After a failed discovery, requests fail fast for a few seconds before the
+ * issuer is tried again. One store per rule, so a `kid` collision across issuers is harmless.
+ * Keys are fetched over HTTPS only (plain HTTP to loopback, or with the opt-in).
  */
 export class IssuerKeys {
   readonly config: JwtIssuerConfig;
   readonly #options: IssuerKeysOptions;
-  #keys: JWTVerifyGetKey | undefined;
-  #pending: Promise<JWTVerifyGetKey> | undefined;
+  readonly #removedListeners = new Set<(removed: RemovedKeys) => void>();
+  #store: JwksStore | undefined;
+  #refused: KeysUnavailableError | undefined;
+  #pending: Promise<JwksStore> | undefined;
   #failedUntil = 0;
+  #lastError: KeysUnavailableError | undefined;
 
   constructor(config: JwtIssuerConfig, options: IssuerKeysOptions = {}) {
     this.config = config;
     this.#options = options;
     if (config.jwksUri) {
       try {
-        this.#keys = this.#remote(config.jwksUri);
-      } catch {
+        this.#store = this.#createStore(config.jwksUri);
+      } catch (error) {
         // createGuard refuses such URLs first; a direct JwtVerifier user gets jwks_unavailable.
-        this.#keys = () => Promise.reject(new KeysUnavailableError('JWKS URL is not allowed'));
+        this.#refused = asUnavailable(error, 'JWKS URL is not allowed');
       }
     }
   }
 
-  /** A jose key resolver that reports any failure to obtain keys as {@link KeysUnavailableError}. */
+  /** A jose key resolver; a failure to obtain keys is a {@link KeysUnavailableError}. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
-    if (Date.now() < this.#failedUntil)
-      throw new KeysUnavailableError('issuer keys failed recently');
-    try {
-      const keys = this.#keys ?? (await this.#discover());
-      return await keys(header, token);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS')
-        throw error;
-      this.#failedUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
-      throw error instanceof KeysUnavailableError
-        ? error
-        : new KeysUnavailableError('issuer keys could not be fetched', { cause: error });
-    }
+    const store = await this.#getStore();
+    return store.getKey(header, token);
   };
 
-  #remote(uri: string): JWTVerifyGetKey {
-    if (!isAllowedKeyUrl(uri, this.#options.allowInsecureHttp === true))
-      throw new KeysUnavailableError('JWKS URL must be https (http only to loopback)');
-    return createRemoteJWKSet(new URL(uri), {
-      timeoutDuration: FETCH_TIMEOUT_MS,
-      ...(this.#options.fetch ? { [customFetch]: this.#options.fetch } : {}),
-    });
+  /** Discovers (when needed) and fetches the keys. Rejects with {@link KeysUnavailableError}. */
+  async prefetch(): Promise<void> {
+    await (await this.#getStore()).prefetch();
   }
 
-  #discover(): Promise<JWTVerifyGetKey> {
+  /** Readiness of this rule's keys (discovery failures show as `failed`). */
+  status(): JwksStatus {
+    if (this.#store) return this.#store.status();
+    const error = this.#refused ?? this.#lastError;
+    return {
+      state: error ? 'failed' : 'empty',
+      lastFetch: undefined,
+      lastError: error ? { code: error.code, message: error.message } : undefined,
+      keyCount: 0,
+    };
+  }
+
+  /**
+   * Calls `listener` with the kids a JWKS refresh removed (or replaced), so a verified-token cache
+   * can drop tokens signed with them. Works before discovery has found the JWKS URL.
+   */
+  onKeysRemoved(listener: (removed: RemovedKeys) => void): () => void {
+    this.#removedListeners.add(listener);
+    return () => void this.#removedListeners.delete(listener);
+  }
+
+  /** Drops the cached keys (compromise response); the next request fetches anew. */
+  purge(): void {
+    this.#store?.purge();
+  }
+
+  async #getStore(): Promise<JwksStore> {
+    if (this.#store) return this.#store;
+    if (this.#refused) throw this.#refused;
+    const wait = this.#failedUntil - Date.now();
+    if (wait > 0)
+      throw new KeysUnavailableError('issuer discovery failed recently', {
+        cause: this.#lastError,
+        retryAfterSec: wait / 1000,
+      });
     this.#pending ??= this.#runDiscovery().then(
-      (keys) => {
-        this.#keys = keys;
-        return keys;
+      (store) => {
+        this.#store = store;
+        this.#pending = undefined;
+        return store;
       },
       (error: unknown) => {
         this.#pending = undefined;
-        throw error;
+        this.#failedUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
+        this.#lastError = asUnavailable(error, 'OIDC discovery failed');
+        throw this.#lastError;
       },
     );
     return this.#pending;
   }
 
-  async #runDiscovery(): Promise<JWTVerifyGetKey> {
+  #createStore(uri: string): JwksStore {
+    const store = new JwksStore(uri, {
+      ...this.#options.jwks,
+      fetch: this.#options.fetch,
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+    });
+    store.onKeysRemoved((removed) => {
+      for (const listener of this.#removedListeners) listener(removed);
+    });
+    return store;
+  }
+
+  async #runDiscovery(): Promise<JwksStore> {
     const url = `${this.config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     if (!isAllowedKeyUrl(url, this.#options.allowInsecureHttp === true))
       throw new KeysUnavailableError('issuer must be https for discovery (http only to loopback)');
@@ -104,7 +142,7 @@ export class IssuerKeys {
     try {
       const res = await doFetch(url, {
         redirect: 'manual',
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
         headers: { accept: 'application/json' },
       });
       if (res.status !== 200) throw new Error(`discovery answered HTTP ${res.status}`);
@@ -120,6 +158,12 @@ export class IssuerKeys {
       throw new KeysUnavailableError('OIDC discovery document names a different issuer');
     if (typeof meta.jwks_uri !== 'string')
       throw new KeysUnavailableError('OIDC discovery document has no jwks_uri');
-    return this.#remote(meta.jwks_uri);
+    return this.#createStore(meta.jwks_uri);
   }
+}
+
+function asUnavailable(error: unknown, message: string): KeysUnavailableError {
+  return error instanceof KeysUnavailableError
+    ? error
+    : new KeysUnavailableError(message, { cause: error });
 }

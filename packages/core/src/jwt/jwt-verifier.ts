@@ -1,7 +1,27 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import { Lru } from '../internal/lru.js';
-import { IssuerKeys, KeysUnavailableError, type JwtIssuerConfig } from './issuer-keys.js';
+import { KeysUnavailableError } from './issuer-keys.js';
+import {
+  certificateThumbprint,
+  checkConfirmation,
+  readConfirmation,
+  type TokenConfirmation,
+} from './token-binding.js';
+import {
+  checkRuleHeader,
+  checkRulePayload,
+  compileRule,
+  type CompiledRule,
+  type TokenRule,
+} from './token-rules.js';
+import { spiffeTrustDomainOf, type TokenWorkload } from './token-workload.js';
 
 /** Stable reasons a presented token is refused. */
 export type TokenFailureReason =
@@ -13,16 +33,56 @@ export type TokenFailureReason =
   | 'jwt_claims_invalid'
   | 'jwt_signature_invalid'
   | 'jwt_alg_not_allowed'
+  /** The header `typ` is not the one the rule requires (RFC 9068 `at+jwt`, JWT-SVID `JWT`/`JOSE`). */
+  | 'jwt_typ_invalid'
+  /** The token is sender-constrained (`cnf`) and this request cannot satisfy it (RFC 8705). */
+  | 'jwt_cnf_mismatch'
   | 'jwt_invalid'
   | 'jwks_unavailable';
 
+/** Why one rule refused a token. */
+export interface TokenFailure {
+  readonly reason: TokenFailureReason;
+  /** Fixed vocabulary: never the token or claim values. */
+  readonly detail: string;
+  /** For `jwks_unavailable`: when to try again, in seconds. */
+  readonly retryAfterSec?: number;
+}
+
 /** A token that verified. `claims` is the verified payload. */
 export interface VerifiedToken {
+  /** `iss`; for a JWT-SVID without `iss`, the trust domain ID (`spiffe://example.org`). */
   readonly issuer: string;
   readonly subject: string | undefined;
+  /**
+   * The request principal: `iss/sub` as Istio forms it, or the SPIFFE ID for a JWT-SVID.
+   */
+  readonly principal: string;
   readonly claims: JWTPayload;
   readonly alg: string;
   readonly kid: string | undefined;
+  /** Index in {@link JwtVerifierOptions.issuers} of the rule that accepted the token. */
+  readonly ruleIndex: number;
+  /** The workload a JWT-SVID or a Kubernetes service-account token names. */
+  readonly workload?: TokenWorkload;
+  /** `cnf.x5t#S256` of a certificate-bound token (RFC 8705); checked against the request's peer. */
+  readonly certificateThumbprint?: string;
+}
+
+/** The request a token arrived with. */
+export interface VerifyContext {
+  /**
+   * DER of the verified mTLS client certificate of this request. A token bound to a certificate
+   * (`cnf.x5t#S256`) is accepted only with this certificate.
+   */
+  peerCertificateDer?: Uint8Array | undefined;
+  /**
+   * The same as a ready `x5t#S256` thumbprint (see `thumbprintFromFingerprint256`); ignored when
+   * `peerCertificateDer` is given.
+   */
+  peerCertificateThumbprint?: string | undefined;
+  /** Current time in ms since the epoch. Default `Date.now()`. */
+  now?: number | undefined;
 }
 
 export type TokenResult =
@@ -32,6 +92,8 @@ export type TokenResult =
       readonly reason: TokenFailureReason;
       /** Safe to show: never contains the token or claim values. */
       readonly detail: string;
+      /** For `jwks_unavailable`: when to try again, in seconds. */
+      readonly retryAfterSec?: number | undefined;
       readonly issuer?: string | undefined;
       readonly alg?: string | undefined;
       readonly kid?: string | undefined;
@@ -39,7 +101,11 @@ export type TokenResult =
 
 /** Options of {@link JwtVerifier}. */
 export interface JwtVerifierOptions {
-  issuers: JwtIssuerConfig[];
+  /**
+   * OIDC issuers (optionally with `profile`, `maxLifetimeSec`, `requiredClaims`), JWT-SVID trust
+   * domains (`kind: 'jwt-svid'`) and Kubernetes clusters (`kind: 'kubernetes'`).
+   */
+  issuers: TokenRule[];
   /** Seconds of clock skew accepted on `exp`/`nbf`. Default 30, at most 300. */
   clockToleranceSec?: number;
   /** Asymmetric algorithms accepted. Default: ES256/384/512, RS256/384/512, PS256/384/512, EdDSA. */
@@ -73,60 +139,82 @@ interface CacheEntry {
   until: number;
   exp: number | undefined;
   nbf: number | undefined;
+  /** Checked against the presenter on every hit: a bound token is never served to another peer. */
+  confirmation: TokenConfirmation;
 }
 
 /**
- * Verifies bearer JWTs against per-issuer key stores. The issuer is chosen by exact `iss` before
- * any network I/O; embedded keys (`jku`, `x5u`, `jwk`, `x5c`) are never used. Verified tokens are
- * cached by SHA-256 of the token (bounded), with `exp`/`nbf` re-checked on every hit.
+ * Verifies bearer JWTs against per-rule key stores. The rule is chosen by exact `iss` (or, for a
+ * JWT-SVID without `iss`, by the trust domain of `sub`) before any network I/O; embedded keys
+ * (`jku`, `x5u`, `jwk`, `x5c`) are never used. Verified tokens are cached by SHA-256 of the token
+ * (bounded), with `exp`/`nbf` and any certificate binding re-checked on every hit.
  */
 export class JwtVerifier {
   /** Rules per exact issuer; a token is accepted when it satisfies any of them (Istio merges rules). */
-  readonly #issuers = new Map<string, IssuerKeys[]>();
+  readonly #issuers = new Map<string, CompiledRule[]>();
+  /** JWT-SVID rules for tokens without `iss`, per trust domain. */
+  readonly #trustDomains = new Map<string, CompiledRule[]>();
   readonly #tolerance: number;
   readonly #algorithms: string[];
   readonly #cache = new Lru<string, CacheEntry>(10_000);
 
+  /** @throws {ConfigError} when a rule's kind, profile, lifetime or workload fields are invalid. */
   constructor(options: JwtVerifierOptions) {
-    for (const config of options.issuers) {
-      const rules = this.#issuers.get(config.issuer) ?? [];
-      rules.push(
-        new IssuerKeys(config, {
-          fetch: options.fetch,
-          allowInsecureHttp: options.allowInsecureHttp,
-        }),
-      );
-      this.#issuers.set(config.issuer, rules);
-    }
     this.#tolerance = Math.min(Math.max(options.clockToleranceSec ?? 30, 0), 300);
     this.#algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+    options.issuers.forEach((config, i) => {
+      const rule = compileRule(config, i, {
+        algorithms: this.#algorithms,
+        fetch: options.fetch,
+        allowInsecureHttp: options.allowInsecureHttp,
+      });
+      const [map, key] =
+        rule.issuer !== undefined
+          ? [this.#issuers, rule.issuer]
+          : [this.#trustDomains, rule.trustDomain as string];
+      const rules = map.get(key) ?? [];
+      rules.push(rule);
+      map.set(key, rules);
+      // A key that left the JWKS must not keep accepting tokens from the verified-token cache.
+      rule.keys?.onKeysRemoved(() => this.#cache.clear());
+    });
   }
 
-  /** True when at least one issuer is configured. */
+  /** True when at least one rule is configured. */
   get enabled(): boolean {
-    return this.#issuers.size > 0;
+    return this.#issuers.size > 0 || this.#trustDomains.size > 0;
   }
 
-  async verify(token: string, now: number = Date.now()): Promise<TokenResult> {
+  /**
+   * Verifies one token presented with a request. Never throws.
+   *
+   * @param context The request's client certificate (for bound tokens) and the time; a number is
+   *   taken as `now` (ms).
+   */
+  async verify(token: string, context: VerifyContext | number = {}): Promise<TokenResult> {
+    const ctxIn: VerifyContext = typeof context === 'number' ? { now: context } : context;
+    const now = ctxIn.now ?? Date.now();
     if (token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token))
       return { kind: 'fail', reason: 'jwt_malformed', detail: 'token is not a compact JWS' };
     const cacheKey = createHash('sha256').update(token).digest('base64url');
     const hit = this.#cache.get(cacheKey);
     if (hit && now < hit.until) {
-      const failure = this.#checkTimes(hit, now);
+      const failure = this.#checkTimes(hit, now) ?? this.#checkBinding(hit, ctxIn);
       if (failure) return failure;
       return { kind: 'ok', token: hit.token, cached: true };
     }
 
+    let header: ProtectedHeaderParameters;
     let iss: unknown;
+    let sub: unknown;
     let alg: string | undefined;
     let kid: string | undefined;
     try {
-      const header = decodeProtectedHeader(token);
+      header = decodeProtectedHeader(token);
       // Unverified input that reaches spans and logs: keep only well-formed values.
       alg = typeof header.alg === 'string' && SAFE_ALG.test(header.alg) ? header.alg : undefined;
       kid = typeof header.kid === 'string' && SAFE_KID.test(header.kid) ? header.kid : undefined;
-      iss = decodeJwt(token).iss;
+      ({ iss, sub } = decodeJwt(token));
     } catch {
       return {
         kind: 'fail',
@@ -134,24 +222,25 @@ export class JwtVerifier {
         detail: 'token header or payload is not valid JSON',
       };
     }
-    if (typeof iss !== 'string')
+    // By exact iss; a token without iss only reaches JWT-SVID rules of its sub's trust domain.
+    const trustDomain = iss === undefined ? spiffeTrustDomainOf(sub) : undefined;
+    const issuer =
+      typeof iss === 'string' ? iss : trustDomain ? `spiffe://${trustDomain}` : undefined;
+    const rules =
+      typeof iss === 'string'
+        ? this.#issuers.get(iss)
+        : trustDomain
+          ? this.#trustDomains.get(trustDomain)
+          : undefined;
+    if (issuer === undefined || !rules)
       return {
         kind: 'fail',
         reason: 'jwt_issuer_unknown',
-        detail: 'token has no iss claim',
+        detail: typeof iss === 'string' ? 'no rule for the token issuer' : 'token has no iss claim',
         alg,
         kid,
       };
-    const rules = this.#issuers.get(iss);
-    if (!rules)
-      return {
-        kind: 'fail',
-        reason: 'jwt_issuer_unknown',
-        detail: 'no rule for the token issuer',
-        alg,
-        kid,
-      };
-    const ctx = { issuer: iss, alg, kid };
+    const ctx = { issuer, alg, kid };
     if (alg === undefined || !this.#algorithms.includes(alg))
       return {
         kind: 'fail',
@@ -160,39 +249,59 @@ export class JwtVerifier {
         ...ctx,
       };
 
-    let failure: { reason: TokenFailureReason; detail: string } | undefined;
-    for (const keys of rules) {
+    let failure: TokenFailure | undefined;
+    const fail = (f: TokenFailure): void => {
+      // Keys that could not be fetched mean no decision could be made for this rule.
+      if (failure === undefined || f.reason === 'jwks_unavailable') failure = f;
+    };
+    for (const rule of rules) {
+      const refused = checkRuleHeader(rule, header, alg, kid);
+      if (refused) {
+        fail(refused);
+        continue;
+      }
       let payload: JWTPayload;
       try {
-        const audiences = keys.config.audiences;
-        ({ payload } = await jwtVerify(token, keys.getKey, {
-          issuer: iss,
-          algorithms: this.#algorithms,
+        ({ payload } = await jwtVerify(token, rule.getKey, {
+          ...(rule.issuer !== undefined ? { issuer: rule.issuer } : {}),
+          algorithms: rule.algorithms,
           clockTolerance: this.#tolerance,
-          requiredClaims: ['exp'],
+          requiredClaims: rule.requiredClaims,
           currentDate: new Date(now),
-          ...(audiences && audiences.length > 0 ? { audience: audiences } : {}),
+          ...(rule.audiences ? { audience: [...rule.audiences] } : {}),
         }));
       } catch (error) {
-        const f = classify(error);
-        // Keys that could not be fetched mean no decision could be made for this rule.
-        if (failure === undefined || f.reason === 'jwks_unavailable') failure = f;
+        fail(classify(error));
         continue;
       }
       if (typeof payload.iat === 'number' && payload.iat * 1000 > now + this.#tolerance * 1000) {
-        failure ??= { reason: 'jwt_claims_invalid', detail: 'claim iat is in the future' };
+        fail({ reason: 'jwt_claims_invalid', detail: 'claim iat is in the future' });
         continue;
       }
+      const checked = checkRulePayload(rule, payload, now);
+      if ('reason' in checked) {
+        fail(checked);
+        continue;
+      }
+      const { workload } = checked;
+      const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
+      const confirmation = readConfirmation(payload);
       const verified: VerifiedToken = {
-        issuer: iss,
-        subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+        issuer,
+        subject,
+        principal: workload?.kind === 'spiffe' ? workload.id : `${issuer}/${subject ?? ''}`,
         // Shared by every request carrying this token (cache): frozen so no handler can alter it.
         claims: deepFreeze(payload),
         alg,
         kid,
+        ruleIndex: rule.index,
+        ...(workload ? { workload } : {}),
+        ...(confirmation.kind === 'x5t#S256'
+          ? { certificateThumbprint: confirmation.thumbprint }
+          : {}),
       };
       const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
-      this.#cache.set(cacheKey, {
+      const entry: CacheEntry = {
         token: verified,
         until: Math.min(
           exp === undefined ? Infinity : exp + this.#tolerance * 1000,
@@ -200,8 +309,11 @@ export class JwtVerifier {
         ),
         exp,
         nbf: typeof payload.nbf === 'number' ? payload.nbf * 1000 : undefined,
-      });
-      return { kind: 'ok', token: verified, cached: false };
+        confirmation,
+      };
+      this.#cache.set(cacheKey, entry);
+      // The binding belongs to the token, not the rule: a mismatch is final.
+      return this.#checkBinding(entry, ctxIn) ?? { kind: 'ok', token: verified, cached: false };
     }
     return {
       kind: 'fail',
@@ -224,12 +336,33 @@ export class JwtVerifier {
       };
     return undefined;
   }
+
+  /** RFC 8705 §3: a certificate-bound token is accepted only from that certificate's holder. */
+  #checkBinding(entry: CacheEntry, context: VerifyContext): TokenResult | undefined {
+    if (entry.confirmation.kind === 'none') return undefined;
+    const der = context.peerCertificateDer;
+    const thumbprint =
+      der !== undefined ? certificateThumbprint(der) : context.peerCertificateThumbprint;
+    const failure = checkConfirmation(entry.confirmation, thumbprint);
+    if (!failure) return undefined;
+    const { issuer, alg, kid } = entry.token;
+    return { kind: 'fail', ...failure, issuer, alg, kid };
+  }
 }
 
 /** Maps every error, a jose `TypeError` included, to a stable reason. Never throws. */
-function classify(error: unknown): { reason: TokenFailureReason; detail: string } {
-  if (error instanceof KeysUnavailableError)
-    return { reason: 'jwks_unavailable', detail: 'signing keys of the issuer are unavailable' };
+function classify(error: unknown): TokenFailure {
+  if (
+    error instanceof KeysUnavailableError ||
+    (error as { code?: unknown } | null)?.code === 'ERR_KEYS_UNAVAILABLE'
+  )
+    return {
+      reason: 'jwks_unavailable',
+      detail: 'signing keys of the issuer are unavailable',
+      ...(typeof (error as { retryAfterSec?: unknown }).retryAfterSec === 'number'
+        ? { retryAfterSec: (error as { retryAfterSec: number }).retryAfterSec }
+        : {}),
+    };
   const e = error as { code?: unknown; claim?: unknown };
   switch (e.code) {
     case 'ERR_JWT_EXPIRED':

@@ -1,5 +1,10 @@
 import type { JWTPayload } from 'jose';
 import type { JwtLocation, JwtRule } from '../policy/model.js';
+
+/** The output fields of a rule. */
+export type OutputRule = Partial<
+  Pick<JwtRule, 'outputPayloadToHeader' | 'outputClaimToHeaders' | 'forwardOriginalToken'>
+>;
 import { cookieValues } from './locations.js';
 
 /** Changes the adapters apply to the request before the application sees it. */
@@ -13,7 +18,7 @@ export interface RequestChanges {
 }
 
 /** Every header a rule writes: incoming headers of these names are removed from every request. */
-export function outputHeaderNames(rules: readonly JwtRule[]): string[] {
+export function outputHeaderNames(rules: readonly OutputRule[]): string[] {
   const names = new Set<string>();
   for (const r of rules) {
     if (r.outputPayloadToHeader) names.add(r.outputPayloadToHeader);
@@ -40,7 +45,7 @@ function claimValue(payload: JWTPayload, path: string): string | undefined {
  * rule sets `forwardOriginalToken`.
  */
 export function tokenOutputs(
-  rules: readonly JwtRule[],
+  rules: readonly OutputRule[],
   payload: JWTPayload,
   location: JwtLocation,
   headers: Record<string, string | string[] | undefined>,
