@@ -5,6 +5,7 @@ import { checkHost } from '../http/authority.js';
 import { normalizeRequestPath } from '../http/request-path.js';
 import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity.js';
 import { parseTrustDomain } from '../identity/spiffe-id.js';
+import type { JwksStatus } from '../jwt/jwks-options.js';
 import { JwtVerifier } from '../jwt/jwt-verifier.js';
 import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { withoutParams } from '../jwt/token-outputs.js';
@@ -39,6 +40,8 @@ export interface Guard {
   readonly policies: PolicySet;
   /** Stops watching the trust bundle source. The guard keeps its last bundles. */
   close?(): void;
+  /** The state of each token issuer's key store (`fresh`, `stale`, `failed`, `empty`), for readiness probes. */
+  keyStatus?(): { issuer: string | undefined; status: JwksStatus }[];
 }
 
 async function resolvePolicies(source: GuardOptions['policies']): Promise<PolicySet> {
@@ -164,7 +167,9 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     ...(options.jwt?.algorithms ? { algorithms: options.jwt.algorithms } : {}),
     ...(options.jwt?.fetch ? { fetch: options.jwt.fetch } : {}),
     allowInsecureHttp,
+    ...(options.jwt?.keyStore ? { keyStore: options.jwt.keyStore } : {}),
   });
+  if (options.jwt?.prefetch === true) await verifier.prefetch();
 
   let bundleSource: BundleSource;
   try {
@@ -327,6 +332,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   return {
     policies,
     close: () => unsubscribe?.(),
+    keyStatus: () => verifier.keyStatus(),
     async check(facts: RequestFacts): Promise<Decision> {
       let decision: Decision;
       try {

@@ -1,5 +1,6 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
+import type { IssuerKeysOptions } from '../jwt/issuer-keys.js';
 import type { TokenRule } from '../jwt/token-rules.js';
 import type { PeerIdentityKind } from '../identity/peer-identity.js';
 import type { BundleSource } from '../tls/sources.js';
@@ -76,6 +77,18 @@ export interface GuardOptions {
      * JWKS response can mint accepted tokens.
      */
     allowInsecureHttp?: boolean;
+    /**
+     * Key store timings: `ttlDefaultSec` (600), `ttlMinSec` (300) / `ttlMaxSec` (86400) clamp
+     * `Cache-Control`, `staleIfErrorSec` (3600, at most 86400: how long the last good keys serve
+     * after fetches start failing, then 503), `cooldownSec` (30) and `rotationBudgetPerMin` (1)
+     * for unknown kids, `failureBackoffSec` (5), `timeoutMs` (5000), `maxBodyBytes` (512 KiB).
+     */
+    keyStore?: IssuerKeysOptions['jwks'];
+    /**
+     * Fetch every issuer's keys while the guard is created, so the first requests do not wait.
+     * A failure does not stop the guard: it shows in `guard.keyStatus()`.
+     */
+    prefetch?: boolean;
   };
   /**
    * Called after every decision, allowed or denied (e.g. for an audit log). Runs synchronously on

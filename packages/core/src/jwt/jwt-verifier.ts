@@ -7,7 +7,8 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import { Lru } from '../internal/lru.js';
-import { KeysUnavailableError } from './issuer-keys.js';
+import { KeysUnavailableError, type IssuerKeysOptions } from './issuer-keys.js';
+import type { JwksStatus } from './jwks-options.js';
 import {
   certificateThumbprint,
   checkConfirmation,
@@ -114,6 +115,8 @@ export interface JwtVerifierOptions {
   fetch?: typeof fetch;
   /** Allow plain-HTTP discovery and JWKS URLs beyond loopback. Default false. */
   allowInsecureHttp?: boolean;
+  /** Key store timings (TTL clamps, stale-if-error window, unknown-kid cooldown, fetch timeout). */
+  keyStore?: IssuerKeysOptions['jwks'];
 }
 
 const DEFAULT_ALGORITHMS = [
@@ -157,6 +160,7 @@ export class JwtVerifier {
   readonly #tolerance: number;
   readonly #algorithms: string[];
   readonly #cache = new Lru<string, CacheEntry>(10_000);
+  readonly #rules: CompiledRule[] = [];
 
   /** @throws {ConfigError} when a rule's kind, profile, lifetime or workload fields are invalid. */
   constructor(options: JwtVerifierOptions) {
@@ -167,7 +171,9 @@ export class JwtVerifier {
         algorithms: this.#algorithms,
         fetch: options.fetch,
         allowInsecureHttp: options.allowInsecureHttp,
+        jwks: options.keyStore,
       });
+      this.#rules.push(rule);
       const [map, key] =
         rule.issuer !== undefined
           ? [this.#issuers, rule.issuer]
@@ -178,6 +184,21 @@ export class JwtVerifier {
       // A key that left the JWKS must not keep accepting tokens from the verified-token cache.
       rule.keys?.onKeysRemoved(() => this.#cache.clear());
     });
+  }
+
+  /**
+   * Fetches every rule's keys now (discovery included), so the first requests do not wait.
+   * Failures are not thrown: they show in {@link keyStatus}.
+   */
+  async prefetch(): Promise<void> {
+    await Promise.allSettled(this.#rules.flatMap((r) => (r.keys ? [r.keys.prefetch()] : [])));
+  }
+
+  /** The state of every remote key store, for readiness probes. */
+  keyStatus(): { issuer: string | undefined; status: JwksStatus }[] {
+    return this.#rules.flatMap((r) =>
+      r.keys ? [{ issuer: r.issuer, status: r.keys.status() }] : [],
+    );
   }
 
   /** True when at least one rule is configured. */

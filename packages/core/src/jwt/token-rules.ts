@@ -69,7 +69,7 @@ export function compileRule(rule: TokenRule, index: number, ctx: RuleContext): C
   const keyOptions: IssuerKeysOptions = {
     fetch: ctx.fetch,
     allowInsecureHttp: ctx.allowInsecureHttp,
-    ...(timeoutMs !== undefined ? { jwks: { timeoutMs } } : {}),
+    jwks: { ...ctx.jwks, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
   };
   const common = {
     index,
