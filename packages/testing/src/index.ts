@@ -34,34 +34,32 @@ export type { MeshFixture } from './mesh-fixture.js';
 export {
   certificatePemOf,
   createCustomRoot,
-  createMutableBundleSource,
   createSvidRulePki,
   DENIED_PATH,
-  groupSvidRuleCases,
   issueIntermediate,
   NODE_MAJOR,
-  sendSvidRuleRequest,
   SERVER_SEES_CLIENT_CHAIN,
-  svidRuleCases,
   svidRulePolicies,
   svidRuleProfiles,
   SVID_RULES_NAMESPACE,
   SVID_RULES_TRUST_DOMAIN,
-  tamperSignature,
   uriNameConstraint,
-} from './svid-rule-cases.js';
+} from './svid-rule-pki.js';
 export type {
   ClientCredentials,
   CustomRoot,
-  MutableBundleSource,
   SvidRuleCase,
   SvidRuleExpectation,
-  SvidRuleOutcome,
   SvidRulePki,
   SvidRuleReason,
   TrustProfile,
   TrustProfileName,
-} from './svid-rule-cases.js';
+} from './svid-rule-pki.js';
+export { groupSvidRuleCases, svidRuleCases, tamperSignature } from './svid-rule-cases.js';
+export { sendSvidRuleRequest } from './svid-rule-client.js';
+export type { SvidRuleOutcome } from './svid-rule-client.js';
+export { createMutableBundleSource } from './mutable-bundle-source.js';
+export type { MutableBundleSource } from './mutable-bundle-source.js';
 /** A fake SPIFFE Workload API agent (real gRPC over a Unix socket) for Workload API client tests. */
 export { startWorkloadAgent } from './workload-agent/index.js';
 export type {
