@@ -134,7 +134,11 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   const issuers: TokenStageRule[] = [
     ...policies.requestAuthentications
       .filter((r) => appliesTo(r, scope))
-      .flatMap((r) => r.spec.jwtRules ?? []),
+      // Istio puts no limit on a token's lifetime: rules from policy files keep that (the 24 h
+      // default of code-configured rules would refuse tokens Istio accepts).
+      .flatMap((r) =>
+        (r.spec.jwtRules ?? []).map((rule) => ({ maxLifetimeSec: Infinity, ...rule })),
+      ),
     ...(options.jwt?.issuers ?? []),
   ];
   const allowInsecureHttp = options.jwt?.allowInsecureHttp === true;
