@@ -182,3 +182,29 @@ describe('RequestAuthentication: outputs and forwardOriginalToken', () => {
     expect(d.requestHeaders?.set).toEqual({});
   });
 });
+
+describe('token lifetime', () => {
+  it('a RequestAuthentication rule has no lifetime cap (Istio); a code rule caps at 24 h by default', async () => {
+    const token = await signToken(key, {
+      iss: ISS,
+      sub: 's',
+      exp: Math.floor(Date.now() / 1000) + 48 * 3600,
+    });
+    const fromPolicy = await guardWith([{ issuer: ISS, jwksUri: `${server.origin}/jwks` }]);
+    expect(
+      await fromPolicy.check(facts({ headers: { authorization: `Bearer ${token}` } })),
+    ).toMatchObject({ allow: true });
+    const fromCode = await createGuard({
+      workload: { namespace: 'payments', trustDomain: 'example.org' },
+      mtls: { mode: 'PERMISSIVE' },
+      jwt: { issuers: [{ issuer: ISS, jwksUri: `${server.origin}/jwks` }] },
+    });
+    expect(
+      await fromCode.check(facts({ headers: { authorization: `Bearer ${token}` } })),
+    ).toMatchObject({
+      allow: false,
+      status: 401,
+      reason: 'jwt_claims_invalid',
+    });
+  });
+});
