@@ -6,3 +6,4 @@
  */
 export { describeSvidRuleSuite } from './svid-rule-suite.js';
 export type { AdapterServer, AdapterServerFactory, ConformanceTls } from './svid-rule-suite.js';
+export { describeTokenSuite } from './token-suite.js';
