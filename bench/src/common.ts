@@ -25,6 +25,16 @@ export const VARIANTS = [
     token: true,
   },
   {
+    // express-jwt + jwks-rsa: no verified-token cache, the signature is verified on every request.
+    name: 'express-jwt',
+    server: 'express-jwt',
+    framework: 'express',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (express-jwt + jwks-rsa)',
+    token: true,
+  },
+  {
     name: 'express-meshless-jwt',
     server: 'express-meshless-jwt',
     framework: 'express',
@@ -32,6 +42,48 @@ export const VARIANTS = [
     connection: 'keep-alive',
     auth: 'JWT + policy (meshless)',
     token: true,
+  },
+  // Uncached path: every request carries another token of the pool, so no verified-token cache
+  // can answer; jose called directly is the reference.
+  {
+    name: 'express-oauth2-jwt-bearer-uncached',
+    server: 'express-oauth2-jwt-bearer',
+    framework: 'express',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (express-oauth2-jwt-bearer)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
+    name: 'express-jwt-uncached',
+    server: 'express-jwt',
+    framework: 'express',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (express-jwt + jwks-rsa)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
+    name: 'express-jose-uncached',
+    server: 'express-jose',
+    framework: 'express',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (jose jwtVerify, remote JWKS)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
+    name: 'express-meshless-jwt-uncached',
+    server: 'express-meshless-jwt',
+    framework: 'express',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT + policy (meshless)',
+    token: true,
+    uniqueTokens: true,
   },
   {
     name: 'express-https-mtls',
@@ -127,6 +179,36 @@ export const VARIANTS = [
     token: true,
   },
   {
+    name: 'fastify-jwt-uncached',
+    server: 'fastify-jwt',
+    framework: 'fastify',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (@fastify/jwt)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
+    name: 'fastify-jose-uncached',
+    server: 'fastify-jose',
+    framework: 'fastify',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (jose jwtVerify, remote JWKS)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
+    name: 'fastify-meshless-jwt-uncached',
+    server: 'fastify-meshless-jwt',
+    framework: 'fastify',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT + policy (meshless)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
     name: 'fastify-https-mtls',
     server: 'fastify-https-mtls',
     framework: 'fastify',
@@ -188,6 +270,8 @@ export const VARIANTS = [
 export type ServerName =
   | 'express'
   | 'express-oauth2-jwt-bearer'
+  | 'express-jwt'
+  | 'express-jose'
   | 'express-meshless-jwt'
   | 'express-https-mtls'
   | 'express-meshless-mtls'
@@ -197,6 +281,7 @@ export type ServerName =
   | 'fastify-jwt'
   | 'fastify-jwt-cached'
   | 'fastify-meshless-jwt'
+  | 'fastify-jose'
   | 'fastify-https-mtls'
   | 'fastify-meshless-mtls'
   | 'fastify-meshless-noid'
@@ -214,8 +299,13 @@ export interface VariantInfo {
    */
   connection: 'keep-alive' | 'new';
   auth: string;
-  /** Whether the client sends the bearer token. */
+  /** Whether the client sends a bearer token. */
   token: boolean;
+  /**
+   * Every request carries another token of the pool (`FixturesFile.tokenPoolPath`) instead of the
+   * same one, so no verified-token cache can answer: the uncached path.
+   */
+  uniqueTokens?: boolean;
 }
 
 export type VariantName = (typeof VARIANTS)[number]['name'];
@@ -267,6 +357,11 @@ export interface FixturesFile {
   subject: string;
   jwksUri: string;
   token: string;
+  /**
+   * JSON array of distinct valid tokens (same claims as `token`, each with its own `jti`), for the
+   * uncached variants. Read by the load generator only.
+   */
+  tokenPoolPath: string;
 }
 
 /** The fixtures with the PEM files read. */

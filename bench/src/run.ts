@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { createTestCa } from '@meshless/testing';
 import { measureIdentityStage, type IdentityMicro } from './identity-micro.js';
+import { measureTokenVerification, type JwtMicro } from './jwt-micro.js';
 import autocannon from 'autocannon';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
@@ -67,6 +68,12 @@ function numberFromEnv(name: string, fallback: number, integer = false): number 
 const DURATION_SEC = numberFromEnv('BENCH_DURATION', 5);
 const WARMUP_SEC = numberFromEnv('BENCH_WARMUP', 1);
 const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 10, true);
+/**
+ * Distinct tokens for the uncached variants. More than meshless's verified-token cache holds
+ * (10,000, LRU), so that even when a run goes round the pool, a token is evicted before it comes
+ * back.
+ */
+const TOKEN_POOL = numberFromEnv('BENCH_TOKEN_POOL', 20_000, true);
 
 function selectedVariants(): readonly VariantInfo[] {
   const raw = process.env['BENCH_VARIANTS'];
@@ -106,6 +113,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 interface Setup {
   fixtures: Fixtures;
   fixturesPath: string;
+  /** Distinct valid tokens; the uncached variants send each request with the next one. */
+  tokenPool: readonly string[];
   close: () => Promise<void>;
 }
 
@@ -151,14 +160,20 @@ async function createFixtures(): Promise<Setup> {
   const issuer = 'https://issuer.bench.example';
   const audience = 'https://api.bench.example';
   const subject = 'checkout';
-  const token = await new SignJWT({ scope: 'payments:write' })
-    .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-    .setIssuer(issuer)
-    .setAudience(audience)
-    .setSubject(subject)
-    .setIssuedAt()
-    .setExpirationTime('6h')
-    .sign(privateKey);
+  const sign = (jti?: string): Promise<string> => {
+    const jwt = new SignJWT({ scope: 'payments:write' })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(subject)
+      .setIssuedAt()
+      .setExpirationTime('6h');
+    return (jti === undefined ? jwt : jwt.setJti(jti)).sign(privateKey);
+  };
+  const token = await sign();
+  const tokenPool: string[] = [];
+  for (let i = 0; i < TOKEN_POOL; i++) tokenPool.push(await sign(`bench-${i}`));
+  if (new Set(tokenPool).size !== TOKEN_POOL) throw new BenchError('token pool: duplicate tokens');
 
   const write = (name: string, content: string): string => {
     const path = join(dir, name);
@@ -182,11 +197,13 @@ async function createFixtures(): Promise<Setup> {
     subject,
     jwksUri: `http://127.0.0.1:${jwksPort}/jwks.json`,
     token,
+    tokenPoolPath: write('token-pool.json', JSON.stringify(tokenPool)),
   };
   const fixturesPath = write('fixtures.json', JSON.stringify(file, null, 2));
   return {
     fixtures: readFixtures(fixturesPath),
     fixturesPath,
+    tokenPool,
     close: async () => {
       jwksServer.closeAllConnections();
       await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
@@ -290,6 +307,8 @@ interface Measurement {
   serverCores: number | undefined;
   /** The same for this process, i.e. the load generator. */
   clientCores: number;
+  /** Uncached variants: tokens sent to this server (warm-up + measured run). */
+  tokensSent?: number;
 }
 
 interface ClientTls {
@@ -358,30 +377,64 @@ async function probe(variant: VariantInfo, port: number, fx: Fixtures): Promise<
 /** What one load run produced; any problem aborts the benchmark. */
 interface LoadRun {
   responses: number;
+  /** Uncached variants: tokens taken from the pool (requests built, a few more than responses). */
+  tokensSent?: number;
   durationSec: number;
   problems: string[];
+}
+
+/** Next token of the pool; it goes on across warm-up and measured run, so they never overlap. */
+let poolCursor = 0;
+
+/**
+ * For the uncached variants: one autocannon request template whose `setupRequest` puts the next
+ * token of the pool in the Authorization header, so every request (across all connections) carries
+ * another token. `sent` counts the tokens handed out by this run.
+ */
+function rotatingTokens(pool: readonly string[]): {
+  requests: autocannon.Request[];
+  sent: () => number;
+} {
+  const first = poolCursor;
+  const setupRequest = (request: autocannon.Request): autocannon.Request => {
+    const token = pool[poolCursor++ % pool.length] ?? '';
+    return {
+      ...request,
+      headers: { ...request.headers, authorization: `Bearer ${token}` },
+    };
+  };
+  return {
+    requests: [{ method: 'GET', path: ROUTE, setupRequest }],
+    sent: () => poolCursor - first,
+  };
 }
 
 function cannon(
   variant: VariantInfo,
   port: number,
-  fx: Fixtures,
+  setup: Setup,
   durationSec: number,
   onLatency?: (ms: number) => void,
 ): Promise<LoadRun> {
-  const target = targetOf(variant, port, fx);
+  const target = targetOf(variant, port, setup.fixtures);
+  const rotation = variant.uniqueTokens ? rotatingTokens(setup.tokenPool) : undefined;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: target.url,
         connections: CONNECTIONS,
         duration: durationSec,
-        headers: target.headers,
+        headers: rotation ? {} : target.headers,
+        ...(rotation ? { requests: rotation.requests } : {}),
         ...(target.tls ? { tlsOptions: target.tls } : {}),
       },
       (error: unknown, result) => {
         if (error) reject(error instanceof Error ? error : new Error(inspect(error)));
-        else resolve(fromAutocannon(result));
+        else
+          resolve({
+            ...fromAutocannon(result),
+            ...(rotation ? { tokensSent: rotation.sent() } : {}),
+          });
       },
     );
     if (onLatency) {
@@ -423,6 +476,8 @@ async function newConnectionLoad(
 ): Promise<LoadRun> {
   const target = targetOf(variant, port, fx);
   if (!target.tls) throw new BenchError(`${variant.name}: new-connection load needs HTTPS`);
+  if (variant.uniqueTokens)
+    throw new BenchError(`${variant.name}: the token pool is for keep-alive variants only`);
   const options = {
     method: 'GET',
     headers: target.headers,
@@ -508,13 +563,13 @@ async function newConnectionLoad(
 function load(
   variant: VariantInfo,
   port: number,
-  fx: Fixtures,
+  setup: Setup,
   durationSec: number,
   onLatency?: (ms: number) => void,
 ): Promise<LoadRun> {
   return variant.connection === 'new'
-    ? newConnectionLoad(variant, port, fx, durationSec, onLatency)
-    : cannon(variant, port, fx, durationSec, onLatency);
+    ? newConnectionLoad(variant, port, setup.fixtures, durationSec, onLatency)
+    : cannon(variant, port, setup, durationSec, onLatency);
 }
 
 function checkRun(variant: VariantInfo, phase: string, run: LoadRun): void {
@@ -528,13 +583,14 @@ async function measure(variant: VariantInfo, setup: Setup): Promise<Measurement>
   const server = await startServer(variant, setup.fixturesPath);
   try {
     await probe(variant, server.port, setup.fixtures);
-    checkRun(variant, 'warm-up', await load(variant, server.port, setup.fixtures, WARMUP_SEC));
+    const warmup = await load(variant, server.port, setup, WARMUP_SEC);
+    checkRun(variant, 'warm-up', warmup);
     // autocannon's own latency histogram has 1 ms resolution; record µs for p50/p99.
     const histogram = createHistogram();
     const serverCpuBefore = server.cpuMs();
     const clientCpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    const run = await load(variant, server.port, setup.fixtures, DURATION_SEC, (ms) =>
+    const run = await load(variant, server.port, setup, DURATION_SEC, (ms) =>
       histogram.record(Math.max(1, Math.round(ms * 1000))),
     );
     const wallMs = performance.now() - wallBefore;
@@ -554,6 +610,9 @@ async function measure(variant: VariantInfo, setup: Setup): Promise<Measurement>
       serverCpuUs: serverCpuMs === undefined ? undefined : (serverCpuMs * 1000) / run.responses,
       serverCores: serverCpuMs === undefined ? undefined : serverCpuMs / wallMs,
       clientCores: (clientCpu.user + clientCpu.system) / 1000 / wallMs,
+      ...(run.tokensSent !== undefined
+        ? { tokensSent: run.tokensSent + (warmup.tokensSent ?? 0) }
+        : {}),
     };
   } finally {
     await server.stop();
@@ -611,6 +670,7 @@ function mainTable(results: Measurement[]): Table {
       transport === 'http' ? 'HTTP' : 'HTTPS mTLS',
       connectionLabel(r.variant),
       r.variant.auth,
+      tokenLabel(r.variant),
       Math.round(r.rps).toLocaleString('en-US'),
       r.p50.toFixed(2),
       r.p99.toFixed(2),
@@ -630,6 +690,7 @@ function mainTable(results: Measurement[]): Table {
       'transport',
       'connection',
       'auth',
+      'token',
       'req/s',
       'p50 ms',
       'p99 ms',
@@ -637,9 +698,104 @@ function mainTable(results: Measurement[]): Table {
       'vs bare HTTP',
       'vs bare mTLS',
     ],
-    right: new Set([5, 6, 7, 8, 9, 10]),
+    right: new Set([6, 7, 8, 9, 10, 11]),
     rows,
   };
+}
+
+/** Which token the client sends: one for every request (cached path) or another each time. */
+function tokenLabel(variant: VariantInfo): string {
+  return !variant.token ? '' : variant.uniqueTokens ? 'unique per request' : 'same';
+}
+
+/** The jose-direct reference of an uncached variant: same framework, same token pool. */
+function joseOf(variant: VariantInfo): string | undefined {
+  return variant.uniqueTokens ? `${variant.framework}-jose-uncached` : undefined;
+}
+
+/**
+ * The bearer-token rows over plain HTTP side by side: the cached path (the same token on every
+ * request) and the uncached path (another token each time), the uncached ones against jose
+ * called directly with the same tokens.
+ */
+function jwtTable(results: Measurement[]): Table {
+  const find = finder(results);
+  const rows: string[][] = [];
+  for (const uncached of [false, true]) {
+    for (const r of results) {
+      const v = r.variant;
+      if (!v.token || v.transport !== 'http' || Boolean(v.uniqueTokens) !== uncached) continue;
+      const jose = find(joseOf(v));
+      const isJose = jose !== undefined && jose === r;
+      rows.push([
+        v.name,
+        uncached ? 'uncached (unique token per request)' : 'cached path (same token)',
+        v.auth,
+        Math.round(r.rps).toLocaleString('en-US'),
+        r.p50.toFixed(2),
+        r.p99.toFixed(2),
+        cpuUs(r),
+        isJose ? '1.00×' : jose ? ratio(r.rps, jose) : '',
+        isJose
+          ? '1.00×'
+          : jose?.serverCpuUs !== undefined && r.serverCpuUs !== undefined
+            ? `${(jose.serverCpuUs / r.serverCpuUs).toFixed(2)}×`
+            : '',
+      ]);
+    }
+  }
+  return {
+    header: [
+      'variant',
+      'path',
+      'auth',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/req',
+      'req/s vs jose',
+      'jose CPU / this CPU',
+    ],
+    right: new Set([3, 4, 5, 6, 7, 8]),
+    rows,
+  };
+}
+
+/** How often the uncached variants went round the token pool (at most once is expected). */
+function poolText(results: Measurement[]): string {
+  const sent = results.flatMap((r) => (r.tokensSent === undefined ? [] : [r.tokensSent]));
+  if (sent.length === 0) return '';
+  const most = Math.max(...sent);
+  const wraps = Math.ceil(most / TOKEN_POOL);
+  return (
+    `The pool holds ${TOKEN_POOL.toLocaleString('en-US')} distinct tokens (same claims, each ` +
+    `with its own \`jti\`), signed before the run; each server process starts with empty caches ` +
+    `and received at most ${most.toLocaleString('en-US')} requests (warm-up included), so ` +
+    (wraps <= 1
+      ? 'no token reached the same server twice.'
+      : `a token reached the same server at most ${wraps} times, each time after ` +
+        `${TOKEN_POOL.toLocaleString('en-US')} other tokens, i.e. long after meshless's ` +
+        `10,000-entry LRU had evicted it.`)
+  );
+}
+
+/** The in-process token verification figures. */
+function jwtMicroText(micro: JwtMicro | undefined): string {
+  if (!micro) return '';
+  const us = (ns: number) => (ns / 1000).toFixed(1);
+  const ratioValue = micro.joseNs / micro.meshlessUncachedNs;
+  return (
+    `**Token verification, in process** (bench/src/jwt-micro.ts, ES256, best of ` +
+    `${micro.rounds} interleaved rounds of ${micro.tokens.toLocaleString('en-US')} distinct ` +
+    `tokens): jose \`jwtVerify\` with \`createLocalJWKSet\` takes ${us(micro.joseNs)} µs per ` +
+    `token; meshless \`JwtVerifier.verify\` on a token it has not seen takes ` +
+    `${us(micro.meshlessUncachedNs)} µs, so meshless/jose = **${ratioValue.toFixed(2)}** ` +
+    `(throughput ratio; target ≥ 0.90), i.e. ` +
+    `${(micro.meshlessUncachedNs - micro.joseNs >= 0 ? '+' : '−') + us(Math.abs(micro.meshlessUncachedNs - micro.joseNs))} µs ` +
+    `per token. A token already in the verified-token cache takes ` +
+    `${us(micro.meshlessCachedNs)} µs (best of ${micro.rounds} × ` +
+    `${micro.cachedCalls.toLocaleString('en-US')}).`
+  );
 }
 
 function percentChange(value: number, base: number): string {
@@ -730,7 +886,11 @@ function identityMicroText(results: Measurement[], micro: IdentityMicro | undefi
   return `**Identity stage alone, in process** (bench/src/identity-micro.ts: \`guard.check\` on one verified keep-alive TLS socket, best of 5 × 100,000): ${micro.withoutIdentityNs.toFixed(0)} ns per check without the identity stage, ${micro.withIdentityNs.toFixed(0)} ns with it, so the identity costs **${added.toFixed(0)} ns** per request on a keep-alive connection.${share}`;
 }
 
-function markdownReport(results: Measurement[], micro: IdentityMicro | undefined): string {
+function markdownReport(
+  results: Measurement[],
+  micro: IdentityMicro | undefined,
+  jwtMicro: JwtMicro | undefined,
+): string {
   const env = environment();
   return `# Benchmarks
 
@@ -742,6 +902,35 @@ function markdownReport(results: Measurement[], micro: IdentityMicro | undefined
 - Load: ${CONNECTIONS} concurrent connections, ${DURATION_SEC} s per variant after a ${WARMUP_SEC} s warm-up, loopback (127.0.0.1); keep-alive rows with autocannon, "new per request" rows with a node:https loop (one TLS handshake per request)
 
 ${markdownTable(mainTable(results))}
+
+## Bearer tokens: cached and uncached paths
+
+${markdownTable(jwtTable(results))}
+
+The cached-path rows send the same token on every request: meshless (and @fastify/jwt with
+\`cache: true\`) verify its signature once and answer later requests from the verified-token cache,
+while express-oauth2-jwt-bearer, express-jwt + jwks-rsa and @fastify/jwt with its defaults verify
+it on every request. The uncached rows send another valid token with every request, so every
+request pays the signature check: \`*-jose-uncached\` is jose's \`jwtVerify\` called directly in an
+\`onRequest\` hook (Fastify) or a middleware (Express) with \`createRemoteJWKSet\` on the same JWKS
+and the same checks (ES256, iss, aud, exp), no cache: the reference, since meshless verifies with
+jose. "req/s vs jose" divides by that row (target for meshless: ≥ 0.90); "jose CPU / this CPU" is
+the same comparison on server CPU per request, steadier on a shared machine. The meshless rows also
+run the rest of the guard (request facts, an \`AuthorizationPolicy\` on \`requestPrincipals\`), which
+the jose rows do not. jose verifies ES256 through WebCrypto, which runs the signature check on
+libuv's thread pool, so a server can use more than one core: compare CPU per request as well as
+req/s. ${poolText(results)}
+
+## Token verification
+
+${jwtMicroText(jwtMicro)}
+
+Over HTTP the uncached rows carry the framework, the load generator on the same cores and the
+thread pool; this in-process measurement carries none of that, so it is the stable number for what
+meshless adds around jose on a token it has not seen: the cache lookup (SHA-256 of the token), a
+decode of header and payload to pick the issuer's rule before any key lookup, the key store lookup,
+the rule checks and freezing the verified claims, on top of the same \`jwtVerify\`. The cached figure
+is what the cached-path rows pay per request for the token.
 
 ## Identity cost
 
@@ -785,16 +974,17 @@ the CPU time (user + system, from /proc) the server process used during the meas
 by its responses: unlike req/s it does not drop when other processes take the cores, so it is the
 steadier figure for what a variant adds. Servers run with \`NODE_ENV=production\` and no logging.
 
-Every authenticated variant checks the same ES256 token (signature, iss, aud, exp), whose key comes
-from a JWKS on loopback (fetched once) or, for @fastify/jwt, from the PEM public key.
-express-oauth2-jwt-bearer and @fastify/jwt verify only the token. The meshless JWT variants also
+Every authenticated variant checks an ES256 token (signature, iss, aud, exp), whose key comes
+from a JWKS on loopback (fetched once) or, for @fastify/jwt, from the PEM public key; the same
+token on every request, except the \`*-uncached\` rows (a pool of distinct tokens, see above).
+express-oauth2-jwt-bearer, express-jwt, @fastify/jwt and jose verify only the token. The meshless JWT variants also
 evaluate an Istio \`AuthorizationPolicy\` (ALLOW, \`requestPrincipals\`); the
 \`*-meshless-mtls-jwt\` rows run the full pipeline: SPIFFE identity from the client X.509-SVID
 (STRICT), the token, and a policy requiring both the principal and the request principal (the
 identity-only \`*-meshless-mtls\` rows are described above). meshless caches verified tokens
 (by SHA-256, with exp/nbf re-checked on each hit) and peer identities per TLS socket, so with one
 token and keep-alive connections the signature is verified once, not per request, while
-express-oauth2-jwt-bearer and @fastify/jwt with its defaults verify the signature on every
+express-oauth2-jwt-bearer, express-jwt and @fastify/jwt with its defaults verify the signature on every
 request; the \`fastify-jwt-cached\` row turns fast-jwt's verified-token cache on, which is the
 like-for-like comparison for the cached path. The "HTTPS mTLS" baselines only do the TLS handshake
 with \`requestCert\` + \`rejectUnauthorized\`; the meshless mTLS variants use
@@ -823,7 +1013,7 @@ async function main(): Promise<void> {
   const results: Measurement[] = [];
   try {
     for (const variant of variants) {
-      process.stdout.write(`  ${variant.name.padEnd(31)}`);
+      process.stdout.write(`  ${variant.name.padEnd(36)}`);
       const m = await measure(variant, setup);
       results.push(m);
       const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2));
@@ -842,11 +1032,15 @@ async function main(): Promise<void> {
   const micro = partial ? undefined : await measureIdentityStage();
   if (micro) console.log(identityMicroText(results, micro).replace(/\n/g, ' ') + '\n');
   if (identity.rows.length > 0) console.log(`Identity cost\n${consoleTable(identity)}\n`);
+  const jwt = jwtTable(results);
+  if (jwt.rows.length > 0) console.log(`Bearer tokens\n${consoleTable(jwt)}\n`);
+  const jwtMicro = partial ? undefined : await measureTokenVerification();
+  if (jwtMicro) console.log(jwtMicroText(jwtMicro) + '\n');
   if (partial) {
     console.log('BENCH_VARIANTS selects a subset: docs/benchmarks.md not written.');
     return;
   }
-  writeFileSync(DOCS_FILE, markdownReport(results, micro));
+  writeFileSync(DOCS_FILE, markdownReport(results, micro, jwtMicro));
   console.log(`wrote ${DOCS_FILE}`);
 }
 

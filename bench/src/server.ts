@@ -13,8 +13,11 @@ import type { GuardOptions } from '@meshless/core';
 import { meshless as meshlessExpress } from '@meshless/express';
 import { meshless as meshlessFastify, meshlessRewriteUrl } from '@meshless/fastify';
 import express, { type Express } from 'express';
+import { expressjwt } from 'express-jwt';
 import { auth as oauth2JwtBearer } from 'express-oauth2-jwt-bearer';
 import Fastify from 'fastify';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import jwksRsa from 'jwks-rsa';
 import {
   FIXTURES_ENV,
   HELLO_BODY,
@@ -95,6 +98,25 @@ function tlsOptions(fx: Fixtures, rejectUnauthorized: boolean) {
   };
 }
 
+/**
+ * jose called directly, as an application would without a library around it: the bearer token
+ * from the header, `jwtVerify` against a remote JWKS (fetched once, then cached by jose), the same
+ * checks (ES256, iss, aud, exp). No verified-token cache: the reference for the uncached path.
+ */
+function joseVerifier(fx: Fixtures): (authorization: string | undefined) => Promise<boolean> {
+  const keys = createRemoteJWKSet(new URL(fx.jwksUri));
+  const options = { issuer: fx.issuer, audience: fx.audience, algorithms: ['ES256'] };
+  return async (authorization) => {
+    if (authorization === undefined || !authorization.startsWith('Bearer ')) return false;
+    try {
+      await jwtVerify(authorization.slice(7), keys, options);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
 async function listenNode(server: Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -123,6 +145,24 @@ async function startExpress(variant: VariantInfo, fx: Fixtures): Promise<() => P
         }),
       );
       break;
+    case 'express-jwt':
+      app.use(
+        expressjwt({
+          secret: jwksRsa.expressJwtSecret({ jwksUri: fx.jwksUri, cache: true }),
+          algorithms: ['ES256'],
+          issuer: fx.issuer,
+          audience: fx.audience,
+        }),
+      );
+      break;
+    case 'express-jose': {
+      const verify = joseVerifier(fx);
+      app.use(async (req, res, next) => {
+        if (await verify(req.headers.authorization)) next();
+        else res.status(401).end();
+      });
+      break;
+    }
     case 'express-meshless-jwt': {
       const guard = meshlessExpress(guardOptions(fx, 'jwt'));
       await guard.ready;
@@ -201,6 +241,13 @@ async function startFastify(variant: VariantInfo, fx: Fixtures): Promise<() => P
     case 'fastify-meshless-jwt':
       await app.register(meshlessFastify, guardOptions(fx, 'jwt'));
       break;
+    case 'fastify-jose': {
+      const verify = joseVerifier(fx);
+      app.addHook('onRequest', async (request, reply) => {
+        if (!(await verify(request.headers.authorization))) await reply.code(401).send();
+      });
+      break;
+    }
     case 'fastify-meshless-noid':
       await app.register(meshlessFastify, guardOptions(fx, 'no-identity'));
       break;
