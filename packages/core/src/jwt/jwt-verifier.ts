@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -219,7 +219,7 @@ export class JwtVerifier {
     const now = ctxIn.now ?? Date.now();
     if (token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token))
       return { kind: 'fail', reason: 'jwt_malformed', detail: 'token is not a compact JWS' };
-    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cacheKey = hash('sha256', token, 'base64url'); // one-shot: no Hash object per request
     const hit = this.#cache.get(cacheKey);
     if (hit && now < hit.until) {
       const failure = this.#checkTimes(hit, now) ?? this.#checkBinding(hit, ctxIn);
