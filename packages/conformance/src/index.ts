@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+export { describeRequestAuthenticationSuite } from './request-authentication-suite.js';
 export { describeSvidRuleSuite } from './svid-rule-suite.js';
 export type { AdapterServer, AdapterServerFactory, ConformanceTls } from './svid-rule-suite.js';
 export { describeTokenSuite } from './token-suite.js';
