@@ -1,207 +1,29 @@
-import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import {
-  exportJWK,
-  generateKeyPair,
-  jwtVerify,
-  createLocalJWKSet,
-  SignJWT,
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWK,
-} from 'jose';
+import { jwtVerify, createLocalJWKSet, SignJWT, type JSONWebKeySet } from 'jose';
 import { WORKLOAD_API_PROTO } from './proto-text.js';
-
-/** The security header the agent requires on every call. */
-const SECURITY_HEADER = 'workload.spiffe.io';
-
-/** One X.509-SVID the agent hands out; an `Svid` from `createTestCa().issueSvid()` fits. */
-export interface WorkloadAgentSvid {
-  /** The SPIFFE ID sent in `spiffe_id` (the trust domain picks the bundle). */
-  spiffeId?: string | undefined;
-  /** Leaf first, then intermediates. */
-  chainDer: readonly Buffer[];
-  /** PKCS#8 PEM. */
-  keyPem: string;
-  /** Sent as `hint`. */
-  hint?: string;
-}
-
-/** Trust anchors of one trust domain: DER certificate(s) or PEM text. */
-export type WorkloadAgentBundle = Buffer | readonly Buffer[] | string;
-
-/** What `FetchX509SVID` streams. */
-export interface WorkloadAgentX509Context {
-  /** The first one is the workload's default identity. */
-  svids: readonly WorkloadAgentSvid[];
-  /**
-   * Roots by trust domain name. The SVIDs' own trust domains go into each SVID's `bundle`, the
-   * others into `federated_bundles`. A trust domain left out is gone for the client.
-   */
-  bundles: Readonly<Record<string, WorkloadAgentBundle>>;
-}
-
-/** The five RPCs of the Workload API. */
-export type WorkloadAgentMethod =
-  'FetchX509SVID' | 'FetchX509Bundles' | 'FetchJWTSVID' | 'FetchJWTBundles' | 'ValidateJWTSVID';
-
-/** A gRPC status for `failWith`. */
-export interface WorkloadAgentStatus {
-  /** A `grpc.status` code, e.g. 7 (PERMISSION_DENIED), 14 (UNAVAILABLE). */
-  code: number;
-  details?: string;
-}
-
-/** One call the agent received. */
-export interface WorkloadAgentRequest {
-  readonly method: WorkloadAgentMethod;
-  /** Whether the call carried `workload.spiffe.io: true`. */
-  readonly securityHeader: boolean;
-  /** `Date.now()` at arrival. */
-  readonly at: number;
-}
-
-/** Options of {@link startWorkloadAgent}. */
-export interface StartWorkloadAgentOptions {
-  /** Unix socket path. Default: `agent.sock` in a fresh temp directory. */
-  socketPath?: string;
-  /** The first X.509 context. Without one, `FetchX509SVID` answers PERMISSION_DENIED until `rotate()`. */
-  x509Context?: WorkloadAgentX509Context;
-  /** Trust domain of the JWT signing key. Default: the trust domain of the first SVID. */
-  jwtTrustDomain?: string;
-  /** Lifetime of issued JWT-SVIDs. Default 300 s. */
-  jwtTtlSeconds?: number;
-}
-
-/** A fake SPIFFE Workload API agent on a Unix socket. */
-export interface WorkloadAgent {
-  /** The socket path. */
-  readonly socketPath: string;
-  /** `unix://<socketPath>`, for `SPIFFE_ENDPOINT_SOCKET` or the client's `address`. */
-  readonly address: string;
-  /** Every call received, in order (including refused ones). */
-  readonly requests: readonly WorkloadAgentRequest[];
-  /** Number of calls received for a method. */
-  requestCount(method: WorkloadAgentMethod): number;
-  /** Number of open streams (all methods, or one). */
-  openStreams(method?: WorkloadAgentMethod): number;
-  /**
-   * Replaces the X.509 context and pushes it to every open X.509 stream (`bundles` defaults to
-   * the current ones). With no SVIDs, open `FetchX509SVID` streams get nothing and new ones
-   * PERMISSION_DENIED, as SPIRE does for a workload without identity.
-   */
-  rotate(
-    svids: readonly WorkloadAgentSvid[],
-    bundles?: Readonly<Record<string, WorkloadAgentBundle>>,
-  ): void;
-  /** Makes later calls to `method` fail with `status` (also ends its open streams); `undefined` heals. */
-  failWith(method: WorkloadAgentMethod, status: WorkloadAgentStatus | undefined): void;
-  /** The public JWT bundle (JWKS) the agent serves for its JWT trust domain. */
-  jwks(): JSONWebKeySet;
-  /** Adds a new JWT signing key (the old one stays in the bundle) and pushes the bundle. */
-  rotateJwtKey(): Promise<void>;
-  /**
-   * Stops like a crashing agent: connections are dropped (clients see UNAVAILABLE), the socket
-   * file is removed. `restart()` serves again on the same path.
-   */
-  stop(): Promise<void>;
-  /** Serves again on the same socket path, with the current state. */
-  restart(): Promise<void>;
-  /** Stops and removes the temp directory. */
-  close(): Promise<void>;
-}
-
-interface Stream {
-  readonly method: WorkloadAgentMethod;
-  readonly call: grpc.ServerWritableStream<unknown, unknown>;
-}
-
-interface SigningKey {
-  readonly kid: string;
-  readonly privateKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-function bundleDer(bundle: WorkloadAgentBundle | undefined): Buffer {
-  if (bundle === undefined) return Buffer.alloc(0);
-  if (typeof bundle === 'string') {
-    const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-    return Buffer.concat((blocks ?? []).map((pem) => new X509Certificate(pem).raw));
-  }
-  return Buffer.isBuffer(bundle) ? bundle : Buffer.concat(bundle);
-}
-
-function trustDomainOf(spiffeId: string): string {
-  const match = /^spiffe:\/\/([^/]+)/.exec(spiffeId);
-  if (!match?.[1]) throw new TypeError(`not a SPIFFE ID: ${spiffeId}`);
-  return match[1];
-}
-
-function svidId(svid: WorkloadAgentSvid): string {
-  if (svid.spiffeId === undefined) throw new TypeError('a WorkloadAgentSvid needs a spiffeId');
-  return svid.spiffeId;
-}
-
-/** The `X509SVIDResponse` of a context. */
-function x509Response(context: WorkloadAgentX509Context): object {
-  const own = new Set(context.svids.map((s) => trustDomainOf(svidId(s))));
-  const federated: Record<string, Buffer> = {};
-  for (const [td, bundle] of Object.entries(context.bundles)) {
-    if (!own.has(td)) federated[`spiffe://${td}`] = bundleDer(bundle);
-  }
-  return {
-    svids: context.svids.map((s) => ({
-      spiffe_id: svidId(s),
-      x509_svid: Buffer.concat(s.chainDer as Buffer[]),
-      x509_svid_key: createPrivateKey(s.keyPem).export({ type: 'pkcs8', format: 'der' }),
-      bundle: bundleDer(context.bundles[trustDomainOf(svidId(s))]),
-      hint: s.hint ?? '',
-    })),
-    crl: [],
-    federated_bundles: federated,
-  };
-}
-
-function x509BundlesResponse(context: WorkloadAgentX509Context): object {
-  const bundles: Record<string, Buffer> = {};
-  for (const [td, bundle] of Object.entries(context.bundles))
-    bundles[`spiffe://${td}`] = bundleDer(bundle);
-  return { crl: [], bundles };
-}
-
-type ProtoValue = Record<string, unknown>;
-
-function toProtoValue(value: unknown): ProtoValue {
-  if (value === null || value === undefined) return { nullValue: 0 };
-  if (typeof value === 'number') return { numberValue: value };
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (Array.isArray(value)) return { listValue: { values: value.map(toProtoValue) } };
-  return { structValue: toProtoStruct(value as Record<string, unknown>) };
-}
-
-function toProtoStruct(object: Record<string, unknown>): { fields: Record<string, ProtoValue> } {
-  const fields: Record<string, ProtoValue> = {};
-  for (const [key, value] of Object.entries(object)) fields[key] = toProtoValue(value);
-  return { fields };
-}
-
-async function newSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = randomUUID();
-  return {
-    kid,
-    privateKey,
-    // As SPIRE serves Workload API JWT bundles (go-spiffe jwtbundle.Marshal): kid, no `use`.
-    // (A SPIFFE bundle document would say `use: 'jwt-svid'`, which jose's key sets skip.)
-    publicJwk: { ...(await exportJWK(publicKey)), kid },
-  };
-}
+import {
+  SECURITY_HEADER,
+  type WorkloadAgentMethod,
+  type WorkloadAgentStatus,
+  type WorkloadAgentRequest,
+  type StartWorkloadAgentOptions,
+  type WorkloadAgent,
+} from './types.js';
+import {
+  type Stream,
+  type SigningKey,
+  trustDomainOf,
+  svidId,
+  x509Response,
+  x509BundlesResponse,
+  toProtoStruct,
+  newSigningKey,
+} from './messages.js';
 
 /**
  * Starts a fake SPIFFE Workload API agent (SPIRE-like) on a Unix socket: the X.509 and JWT

@@ -13,4 +13,4 @@ export type {
   WorkloadAgentStatus,
   WorkloadAgentSvid,
   WorkloadAgentX509Context,
-} from './agent.js';
+} from './types.js';
