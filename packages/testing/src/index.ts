@@ -42,6 +42,7 @@ export {
   svidRulePolicies,
   svidRuleProfiles,
   SVID_RULES_NAMESPACE,
+  tamperSignature,
   SVID_RULES_TRUST_DOMAIN,
   uriNameConstraint,
 } from './svid-rule-pki.js';
@@ -55,7 +56,7 @@ export type {
   TrustProfile,
   TrustProfileName,
 } from './svid-rule-pki.js';
-export { groupSvidRuleCases, svidRuleCases, tamperSignature } from './svid-rule-cases.js';
+export { groupSvidRuleCases, svidRuleCases } from './svid-rule-cases.js';
 export { sendSvidRuleRequest } from './svid-rule-client.js';
 export type { SvidRuleOutcome } from './svid-rule-client.js';
 export { createMutableBundleSource } from './mutable-bundle-source.js';

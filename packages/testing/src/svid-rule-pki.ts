@@ -313,3 +313,15 @@ export function svidRulePolicies(): object[] {
     },
   ];
 }
+
+/** A 200 with this principal. */
+export const ok = (principal: string): SvidRuleExpectation => ({ status: 200, principal });
+export const denied = (reason: SvidRuleReason, detail?: RegExp): SvidRuleExpectation =>
+  detail ? { status: 403, reason, detail } : { status: 403, reason };
+
+/** Flips the last byte of a certificate's DER (inside the ECDSA signature value). */
+export function tamperSignature(der: Uint8Array): Buffer {
+  const out = Buffer.from(der);
+  out[out.length - 1] = (out[out.length - 1] ?? 0) ^ 0x01;
+  return out;
+}
