@@ -111,6 +111,7 @@ export { loadPolicies, mergePolicySets } from './policy/load-policies.js';
 export type {
   AuthorizationAction,
   AuthorizationPolicy,
+  ConditionSpec,
   JwtLocation,
   JwtRule,
   OperationSpec,

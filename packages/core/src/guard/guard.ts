@@ -11,6 +11,7 @@ import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { withoutParams } from '../jwt/token-outputs.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
+import { normalizeIp } from '../policy/ip-match.js';
 import {
   ASYMMETRIC_ALGORITHMS,
   looksLikePolicyText,
@@ -68,6 +69,19 @@ async function resolvePolicies(source: GuardOptions['policies']): Promise<Policy
   return mergePolicySets(sets);
 }
 
+/** The N-th `X-Forwarded-For` entry from the right (Envoy `xff_num_trusted_hops`), else the peer. */
+function forwardedClientIp(
+  facts: RequestFacts,
+  n: number,
+  peer: string | undefined,
+): string | undefined {
+  const raw = facts.headers['x-forwarded-for'];
+  if (raw === undefined) return peer;
+  const entries = (typeof raw === 'string' ? raw : raw.join(',')).split(',');
+  if (entries.length < n) return peer;
+  return normalizeIp((entries[entries.length - n] as string).trim()) ?? peer;
+}
+
 function isBundleSource(value: object): value is BundleSource {
   return typeof (value as Partial<BundleSource>).getBundleFor === 'function';
 }
@@ -120,6 +134,9 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   };
   const mode: MtlsMode = options.mtls?.mode ?? 'STRICT';
   const pathMode = options.pathNormalization ?? 'DECODE_AND_MERGE_SLASHES';
+  const numTrustedProxies = options.numTrustedProxies ?? 0;
+  if (!Number.isSafeInteger(numTrustedProxies) || numTrustedProxies < 0)
+    throw new ConfigError('numTrustedProxies must be a non-negative integer');
 
   const policies = await resolvePolicies(options.policies);
   const compileCtx = {
@@ -285,6 +302,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     }
 
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
+    const sourceIp = normalizeIp(facts.sourceIp);
     const result = evaluatePolicies(compiled, {
       principal,
       requestIssuer: verified?.issuer,
@@ -293,6 +311,13 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       path: normalized.path,
       host: facts.host,
       port: facts.destinationPort,
+      sourceIp,
+      remoteIp:
+        numTrustedProxies > 0 ? forwardedClientIp(facts, numTrustedProxies, sourceIp) : sourceIp,
+      destinationIp: normalizeIp(facts.destinationIp),
+      sni: facts.sni,
+      headers: facts.headers,
+      claims: verified?.claims,
     });
     const { allow, reason, ...matched } = result;
     delete matched.action;

@@ -58,6 +58,13 @@ export interface GuardOptions {
   };
   /** Default `DECODE_AND_MERGE_SLASHES`. */
   pathNormalization?: PathNormalization;
+  /**
+   * Proxies in front of this workload that append to `X-Forwarded-For` (Istio
+   * `numTrustedProxies`). Default 0: `remote.ip` / `remoteIpBlocks` read the socket's peer address.
+   * N > 0: they read the N-th `X-Forwarded-For` entry from the right (the peer address when the
+   * header has fewer entries or that entry is not an IP address).
+   */
+  numTrustedProxies?: number;
   jwt?: {
     /**
      * Token rules in addition to the `RequestAuthentication` rules that apply: OIDC issuers

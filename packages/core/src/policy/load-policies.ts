@@ -2,116 +2,19 @@ import { parseAllDocuments } from 'yaml';
 import { PolicyError } from '../errors.js';
 import { validateJwtRule } from './jwt-rule.js';
 import { parseBool } from './parse-bool.js';
-import { at, expectObject, onlyKeys, stringList, type Loc } from './validate.js';
+import { validateRule } from './authz-rule.js';
+import { at, expectObject, onlyKeys, type Loc } from './validate.js';
 import type {
   AuthorizationPolicy,
-  OperationSpec,
   PolicyDocument,
   PolicySet,
   RequestAuthentication,
-  RuleSpec,
-  SourceSpec,
 } from './model.js';
 
 const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 /** Top-level fields of a Kubernetes object; `status` (from `kubectl get -o yaml`) is ignored. */
 const DOCUMENT_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const API_VERSIONS = new Set(['security.istio.io/v1', 'security.istio.io/v1beta1']);
-const SOURCE_FIELDS = [
-  'principals',
-  'notPrincipals',
-  'requestPrincipals',
-  'notRequestPrincipals',
-  'namespaces',
-  'notNamespaces',
-] as const;
-/** Istio fields meshless does not evaluate yet: refused at load rather than silently ignored. */
-const SOURCE_FIELDS_LATER = [
-  'ipBlocks',
-  'notIpBlocks',
-  'remoteIpBlocks',
-  'notRemoteIpBlocks',
-  'serviceAccounts',
-  'notServiceAccounts',
-];
-const OPERATION_FIELDS = [
-  'hosts',
-  'notHosts',
-  'ports',
-  'notPorts',
-  'methods',
-  'notMethods',
-  'paths',
-  'notPaths',
-] as const;
-
-function validateSource(raw: unknown, loc: Loc): SourceSpec {
-  const obj = expectObject(raw, loc);
-  onlyKeys(obj, SOURCE_FIELDS, loc, SOURCE_FIELDS_LATER);
-  if (Object.keys(obj).length === 0) throw new PolicyError('ERR_POLICY_VALUE', 'empty source', loc);
-  const out: SourceSpec = {};
-  for (const f of SOURCE_FIELDS) if (obj[f] !== undefined) out[f] = stringList(obj[f], at(loc, f));
-  return out;
-}
-
-function validateOperation(raw: unknown, loc: Loc): OperationSpec {
-  const obj = expectObject(raw, loc);
-  onlyKeys(obj, OPERATION_FIELDS, loc);
-  if (Object.keys(obj).length === 0)
-    throw new PolicyError('ERR_POLICY_VALUE', 'empty operation', loc);
-  const out: OperationSpec = {};
-  for (const f of OPERATION_FIELDS)
-    if (obj[f] !== undefined) out[f] = stringList(obj[f], at(loc, f));
-  for (const f of ['ports', 'notPorts'] as const) {
-    out[f]?.forEach((p, i) => {
-      if (!/^[0-9]{1,5}$/.test(p) || Number(p) > 65535)
-        throw new PolicyError(
-          'ERR_POLICY_VALUE',
-          'port must be a number 0-65535',
-          at(loc, `${f}[${i}]`),
-        );
-    });
-  }
-  for (const f of ['paths', 'notPaths'] as const) {
-    out[f]?.forEach((p, i) => {
-      if (p.includes('{'))
-        throw new PolicyError(
-          'ERR_POLICY_UNSUPPORTED',
-          'path templates are not supported by meshless yet',
-          at(loc, `${f}[${i}]`),
-        );
-    });
-  }
-  return out;
-}
-
-function validateRule(raw: unknown, loc: Loc): RuleSpec {
-  const obj = expectObject(raw, loc);
-  onlyKeys(obj, ['from', 'to'], loc, ['when']);
-  const rule: RuleSpec = {};
-  if (obj['from'] !== undefined) {
-    if (!Array.isArray(obj['from']) || obj['from'].length === 0)
-      throw new PolicyError('ERR_POLICY_VALUE', '"from" must be a non-empty list', at(loc, 'from'));
-    rule.from = obj['from'].map((f, i) => {
-      const l = at(loc, `from[${i}]`);
-      const o = expectObject(f, l);
-      onlyKeys(o, ['source'], l);
-      return { source: validateSource(o['source'], at(l, 'source')) };
-    });
-  }
-  if (obj['to'] !== undefined) {
-    if (!Array.isArray(obj['to']) || obj['to'].length === 0)
-      throw new PolicyError('ERR_POLICY_VALUE', '"to" must be a non-empty list', at(loc, 'to'));
-    rule.to = obj['to'].map((t, i) => {
-      const l = at(loc, `to[${i}]`);
-      const o = expectObject(t, l);
-      onlyKeys(o, ['operation'], l);
-      return { operation: validateOperation(o['operation'], at(l, 'operation')) };
-    });
-  }
-  return rule;
-}
-
 function validateSelector(raw: unknown, loc: Loc): { matchLabels?: Record<string, string> } {
   const obj = expectObject(raw, loc);
   onlyKeys(obj, ['matchLabels'], loc);

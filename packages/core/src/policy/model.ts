@@ -20,6 +20,15 @@ export interface SourceSpec {
   notRequestPrincipals?: string[];
   namespaces?: string[];
   notNamespaces?: string[];
+  /** Direct peer IP (IPv4/IPv6 address or CIDR). */
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  /** Client IP: the peer IP, or the `numTrustedProxies`-th `X-Forwarded-For` entry from the right. */
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+  /** `ns/sa`, or a bare `sa` in the policy's namespace. */
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
 }
 
 export interface OperationSpec {
@@ -33,9 +42,18 @@ export interface OperationSpec {
   notPaths?: string[];
 }
 
+/** One `when` condition: `values` ORed, `notValues` NOT(OR(...)), both ANDed. */
+export interface ConditionSpec {
+  key: string;
+  values?: string[];
+  notValues?: string[];
+}
+
 export interface RuleSpec {
   from?: { source: SourceSpec }[];
   to?: { operation: OperationSpec }[];
+  /** ANDed conditions. */
+  when?: ConditionSpec[];
 }
 
 export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT';
