@@ -108,6 +108,11 @@ export { findBearerToken, findToken } from './jwt/token-location.js';
 export type { TokenLookup } from './jwt/token-location.js';
 
 export { loadPolicies, mergePolicySets } from './policy/load-policies.js';
+export { composePeerAuthentication, peerModeByPort } from './policy/peer-authentication.js';
+export type {
+  ComposedPeerAuthentication,
+  EffectiveMtlsMode,
+} from './policy/peer-authentication.js';
 export type {
   AuthorizationAction,
   AuthorizationPolicy,
@@ -115,6 +120,8 @@ export type {
   JwtLocation,
   JwtRule,
   OperationSpec,
+  PeerAuthentication,
+  PeerAuthenticationMode,
   PolicyDocument,
   PolicyMetadata,
   PolicySet,

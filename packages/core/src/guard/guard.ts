@@ -12,6 +12,7 @@ import { withoutParams } from '../jwt/token-outputs.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import { normalizeIp } from '../policy/ip-match.js';
+import { composePeerAuthentication, peerModeByPort } from '../policy/peer-authentication.js';
 import {
   ASYMMETRIC_ALGORITHMS,
   looksLikePolicyText,
@@ -46,7 +47,7 @@ export interface Guard {
 }
 
 async function resolvePolicies(source: GuardOptions['policies']): Promise<PolicySet> {
-  if (source === undefined) return { authorizationPolicies: [], requestAuthentications: [] };
+  if (source === undefined) return mergePolicySets([]);
   const items: (string | object)[] = Array.isArray(source)
     ? (source as (string | object)[])
     : [source];
@@ -132,13 +133,17 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     labels: workload.labels ?? {},
     rootNamespace: workload.rootNamespace ?? 'istio-system',
   };
-  const mode: MtlsMode = options.mtls?.mode ?? 'STRICT';
+  const defaultMode: MtlsMode = options.mtls?.mode ?? 'STRICT';
   const pathMode = options.pathNormalization ?? 'DECODE_AND_MERGE_SLASHES';
   const numTrustedProxies = options.numTrustedProxies ?? 0;
   if (!Number.isSafeInteger(numTrustedProxies) || numTrustedProxies < 0)
     throw new ConfigError('numTrustedProxies must be a non-negative integer');
 
   const policies = await resolvePolicies(options.policies);
+  // PeerAuthentication composed once; `mtls.mode` is the top-level default (Istio's is PERMISSIVE).
+  const modeFor = peerModeByPort(
+    composePeerAuthentication(policies.peerAuthentications ?? [], scope, defaultMode),
+  );
   const compileCtx = {
     trustDomain,
     trustDomainAliases: (workload.trustDomainAliases ?? []).map((a) => parseTrustDomain(a).name),
@@ -221,6 +226,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp },
     });
+    const mode = modeFor(facts.destinationPort);
     try {
       let peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
       // A failed direct peer is never rescued by a forwarded certificate.

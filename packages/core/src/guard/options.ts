@@ -24,7 +24,7 @@ export interface GuardOptions {
     rootNamespace?: string;
   };
   /**
-   * Istio `AuthorizationPolicy` / `RequestAuthentication` documents: YAML or JSON text (a string
+   * Istio `AuthorizationPolicy` / `RequestAuthentication` / `PeerAuthentication` documents: YAML or JSON text (a string
    * with a newline, starting with `{`/`[`, or holding `key: value`), otherwise a file path; objects;
    * or a list of paths, texts and objects.
    */
@@ -38,7 +38,9 @@ export interface GuardOptions {
   /**
    * Peer authentication mode. STRICT (default): a verified client X.509-SVID is required.
    * PERMISSIVE: the peer identity is used when present, plaintext and anonymous TLS pass on to
-   * authorization. DISABLE: client certificates are ignored.
+   * authorization. DISABLE: client certificates are ignored. `PeerAuthentication` documents that
+   * apply override it per workload and per destination port; this mode is what UNSET inherits at
+   * the top level (Istio's own default there is PERMISSIVE; meshless keeps STRICT).
    */
   mtls?: {
     mode?: MtlsMode;

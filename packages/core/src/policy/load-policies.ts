@@ -1,71 +1,27 @@
 import { parseAllDocuments } from 'yaml';
 import { PolicyError } from '../errors.js';
 import { validateJwtRule } from './jwt-rule.js';
-import { parseBool } from './parse-bool.js';
 import { validateRule } from './authz-rule.js';
-import { at, expectObject, onlyKeys, type Loc } from './validate.js';
+import { validatePeerAuthentication } from './peer-authentication.js';
+import {
+  at,
+  expectObject,
+  onlyKeys,
+  validateMetadata,
+  validateSelector,
+  type Loc,
+} from './validate.js';
 import type {
   AuthorizationPolicy,
+  PeerAuthentication,
   PolicyDocument,
   PolicySet,
   RequestAuthentication,
 } from './model.js';
 
-const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 /** Top-level fields of a Kubernetes object; `status` (from `kubectl get -o yaml`) is ignored. */
 const DOCUMENT_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const API_VERSIONS = new Set(['security.istio.io/v1', 'security.istio.io/v1beta1']);
-function validateSelector(raw: unknown, loc: Loc): { matchLabels?: Record<string, string> } {
-  const obj = expectObject(raw, loc);
-  onlyKeys(obj, ['matchLabels'], loc);
-  if (obj['matchLabels'] === undefined) return {};
-  const labels = expectObject(obj['matchLabels'], at(loc, 'matchLabels'));
-  for (const [k, v] of Object.entries(labels))
-    if (typeof v !== 'string')
-      throw new PolicyError(
-        'ERR_POLICY_VALUE',
-        'label values are strings',
-        at(loc, `matchLabels.${k}`),
-      );
-  return { matchLabels: labels as Record<string, string> };
-}
-
-function validateMetadata(raw: unknown, loc: Loc): PolicyDocument['metadata'] {
-  const obj = expectObject(raw, loc);
-  if (typeof obj['name'] !== 'string' || obj['name'] === '')
-    throw new PolicyError('ERR_POLICY_VALUE', 'metadata.name is required', at(loc, 'name'));
-  const meta: PolicyDocument['metadata'] = { name: obj['name'] };
-  if (obj['namespace'] !== undefined) {
-    if (typeof obj['namespace'] !== 'string' || obj['namespace'] === '')
-      throw new PolicyError(
-        'ERR_POLICY_VALUE',
-        'metadata.namespace must be a string',
-        at(loc, 'namespace'),
-      );
-    meta.namespace = obj['namespace'];
-  }
-  if (obj['annotations'] !== undefined) {
-    const annotations = expectObject(obj['annotations'], at(loc, 'annotations'));
-    for (const [k, v] of Object.entries(annotations)) {
-      if (typeof v !== 'string')
-        throw new PolicyError(
-          'ERR_POLICY_VALUE',
-          'annotation values are strings (quote them)',
-          at(loc, `annotations.${k}`),
-        );
-    }
-    const dryRun = annotations[DRY_RUN_ANNOTATION];
-    if (dryRun !== undefined && parseBool(dryRun as string) === undefined)
-      throw new PolicyError(
-        'ERR_POLICY_VALUE',
-        'must be a boolean string ("true", "false", "1", "0", …)',
-        at(loc, `annotations.${DRY_RUN_ANNOTATION}`),
-      );
-    meta.annotations = annotations as Record<string, string>;
-  }
-  return meta;
-}
-
 /** `targetRef` / `targetRefs` attach a policy to a gateway, waypoint or Service, not to a workload. */
 function targetRefsOf(spec: Record<string, unknown>, loc: Loc): unknown[] | undefined {
   if (spec['targetRef'] !== undefined && spec['targetRefs'] !== undefined)
@@ -172,6 +128,8 @@ function validateDocument(raw: unknown, loc: Loc): PolicyDocument {
       return validateAuthorizationPolicy(doc, loc);
     case 'RequestAuthentication':
       return validateRequestAuthentication(doc, loc);
+    case 'PeerAuthentication':
+      return validatePeerAuthentication(doc, loc);
     default:
       throw new PolicyError(
         'ERR_POLICY_KIND',
@@ -199,7 +157,7 @@ function parseYaml(text: string, file?: string): unknown[] {
 }
 
 /**
- * Loads Istio `AuthorizationPolicy` and `RequestAuthentication` documents from YAML text
+ * Loads Istio `AuthorizationPolicy`, `RequestAuthentication` and `PeerAuthentication` documents from YAML text
  * (multi-document) or from objects, and validates them as Istio does. Fields meshless cannot
  * evaluate yet are refused, never silently ignored.
  *
@@ -221,6 +179,7 @@ export function loadPolicies(
         : [source];
   const authorizationPolicies: AuthorizationPolicy[] = [];
   const requestAuthentications: RequestAuthentication[] = [];
+  const peerAuthentications: PeerAuthentication[] = [];
   raw.forEach((doc, i) => {
     if (doc === null || doc === undefined) return; // empty YAML document (`---` at the end)
     const parsed = validateDocument(doc, {
@@ -228,9 +187,10 @@ export function loadPolicies(
       document: i,
     });
     if (parsed.kind === 'AuthorizationPolicy') authorizationPolicies.push(parsed);
-    else requestAuthentications.push(parsed);
+    else if (parsed.kind === 'RequestAuthentication') requestAuthentications.push(parsed);
+    else peerAuthentications.push(parsed);
   });
-  return { authorizationPolicies, requestAuthentications };
+  return { authorizationPolicies, requestAuthentications, peerAuthentications };
 }
 
 /** Merges several policy sets (e.g. one per file). */
@@ -238,5 +198,6 @@ export function mergePolicySets(sets: readonly PolicySet[]): PolicySet {
   return {
     authorizationPolicies: sets.flatMap((s) => s.authorizationPolicies),
     requestAuthentications: sets.flatMap((s) => s.requestAuthentications),
+    peerAuthentications: sets.flatMap((s) => s.peerAuthentications ?? []),
   };
 }

@@ -104,10 +104,30 @@ export interface RequestAuthentication {
   };
 }
 
-export type PolicyDocument = AuthorizationPolicy | RequestAuthentication;
+/** `PeerAuthentication.MutualTLS.Mode`: UNSET inherits from the enclosing scope. */
+export type PeerAuthenticationMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+export interface PeerAuthentication {
+  kind: 'PeerAuthentication';
+  metadata: PolicyMetadata & {
+    /** RFC 3339, as Kubernetes sets it: within one scope the oldest document wins. */
+    creationTimestamp?: string;
+  };
+  spec: {
+    selector?: { matchLabels?: Record<string, string> };
+    /** Absent (or `mtls: {}`) = UNSET. */
+    mtls?: { mode: PeerAuthenticationMode };
+    /** Destination (workload) port → mode; only with a selector. */
+    portLevelMtls?: Record<string, { mode: PeerAuthenticationMode }>;
+  };
+}
+
+export type PolicyDocument = AuthorizationPolicy | RequestAuthentication | PeerAuthentication;
 
 /** A validated set of policy documents, as returned by {@link loadPolicies}. */
 export interface PolicySet {
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   readonly requestAuthentications: readonly RequestAuthentication[];
+  /** Absent in a hand-built set: none. {@link loadPolicies} always sets it. */
+  readonly peerAuthentications?: readonly PeerAuthentication[];
 }

@@ -167,12 +167,14 @@ describe('loadPolicies: valid input', () => {
   });
 
   it('ignores empty documents and an empty source', () => {
-    expect(loadPolicies('')).toEqual({ authorizationPolicies: [], requestAuthentications: [] });
-    expect(loadPolicies('---\n---\n')).toEqual({
+    const empty = {
       authorizationPolicies: [],
       requestAuthentications: [],
-    });
-    expect(loadPolicies([])).toEqual({ authorizationPolicies: [], requestAuthentications: [] });
+      peerAuthentications: [],
+    };
+    expect(loadPolicies('')).toEqual(empty);
+    expect(loadPolicies('---\n---\n')).toEqual(empty);
+    expect(loadPolicies([])).toEqual(empty);
   });
 
   it('accepts a middle `*` and a port of 0 and 65535', () => {
@@ -369,7 +371,7 @@ describe('loadPolicies: errors carry code and location {document, field}', () =>
       'spec.jwtRules[0].jwksUri',
     ],
     // kinds
-    ['unsupported kind', { ...ap({}), kind: 'PeerAuthentication' }, 'ERR_POLICY_KIND', 'kind'],
+    ['unsupported kind', { ...ap({}), kind: 'Sidecar' }, 'ERR_POLICY_KIND', 'kind'],
     ['missing kind', { ...ap({}), kind: undefined }, 'ERR_POLICY_KIND', 'kind'],
     [
       'other API group',
