@@ -8,7 +8,7 @@
  */
 export { createGuard } from './guard/guard.js';
 export type { Guard } from './guard/guard.js';
-export type { GuardOptions, MtlsMode } from './guard/options.js';
+export type { CustomProvider, GuardOptions, MtlsMode } from './guard/options.js';
 export type { RequestFacts } from './guard/request-facts.js';
 export { denialBody, internalErrorDecision } from './guard/decision.js';
 export type { Decision, DecisionReason, DenialBody } from './guard/decision.js';

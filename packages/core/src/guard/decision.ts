@@ -30,7 +30,9 @@ export type DecisionReason =
   | 'mtls_cert_expired'
   | 'authz_deny_policy'
   | 'authz_no_allow_match'
+  | 'authz_custom_deny'
   // 503
+  | 'authz_custom_error'
   | 'jwks_unavailable'
   | 'internal_error';
 

@@ -11,7 +11,6 @@ import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { withoutParams } from '../jwt/token-outputs.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
-import { normalizeIp } from '../policy/ip-match.js';
 import { composePeerAuthentication, peerModeByPort } from '../policy/peer-authentication.js';
 import {
   ASYMMETRIC_ALGORITHMS,
@@ -20,6 +19,8 @@ import {
 } from './config-checks.js';
 import { resolveForwardedPeer } from './forwarded-peer.js';
 import { createTokenStage, type TokenStageRule } from './token-stage.js';
+import { authzAttributes } from './authz-attributes.js';
+import { createCustomStage } from './custom-stage.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
 import type { PolicySet } from '../policy/model.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
@@ -68,19 +69,6 @@ async function resolvePolicies(source: GuardOptions['policies']): Promise<Policy
     }),
   );
   return mergePolicySets(sets);
-}
-
-/** The N-th `X-Forwarded-For` entry from the right (Envoy `xff_num_trusted_hops`), else the peer. */
-function forwardedClientIp(
-  facts: RequestFacts,
-  n: number,
-  peer: string | undefined,
-): string | undefined {
-  const raw = facts.headers['x-forwarded-for'];
-  if (raw === undefined) return peer;
-  const entries = (typeof raw === 'string' ? raw : raw.join(',')).split(',');
-  if (entries.length < n) return peer;
-  return normalizeIp((entries[entries.length - n] as string).trim()) ?? peer;
 }
 
 function isBundleSource(value: object): value is BundleSource {
@@ -221,6 +209,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     VERSION,
   );
   const tokenStage = createTokenStage(issuers, verifier, tracer);
+  const customStage = createCustomStage(compiled, options.customProviders, tracer);
 
   function peerStage(facts: RequestFacts): PeerResult | Decision {
     const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
@@ -291,6 +280,9 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if ('allow' in peer) return finalize(peer);
     const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
+    const attrs = authzAttributes.bind(null, facts, normalized.path, principal, numTrustedProxies);
+    const custom = customStage && (await customStage(facts, attrs()));
+    if (custom) return finalize({ ...custom.decision, ...base }, 'CUSTOM', custom.span);
 
     const token = await tokenStage(
       facts,
@@ -308,23 +300,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     }
 
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
-    const sourceIp = normalizeIp(facts.sourceIp);
-    const result = evaluatePolicies(compiled, {
-      principal,
-      requestIssuer: verified?.issuer,
-      requestSubject: verified?.subject,
-      method: facts.method,
-      path: normalized.path,
-      host: facts.host,
-      port: facts.destinationPort,
-      sourceIp,
-      remoteIp:
-        numTrustedProxies > 0 ? forwardedClientIp(facts, numTrustedProxies, sourceIp) : sourceIp,
-      destinationIp: normalizeIp(facts.destinationIp),
-      sni: facts.sni,
-      headers: facts.headers,
-      claims: verified?.claims,
-    });
+    const result = evaluatePolicies(compiled, attrs(verified));
     const { allow, reason, ...matched } = result;
     delete matched.action;
     const decision: Decision = allow

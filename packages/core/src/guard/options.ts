@@ -11,6 +11,13 @@ import type { RequestFacts } from './request-facts.js';
 /** Which connections the guard accepts, as in Istio's PeerAuthentication. */
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
+/**
+ * An external authorizer for Istio `action: CUSTOM` policies: `true` lets the request go on to
+ * token validation and DENY/ALLOW, `false` denies it (403 `authz_custom_deny`). A throw or a
+ * rejection denies it with 503 `authz_custom_error` (fail closed).
+ */
+export type CustomProvider = (facts: RequestFacts) => Promise<boolean> | boolean;
+
 /** Options of {@link createGuard}. */
 export interface GuardOptions {
   /** The workload this guard protects: selects which policies apply. */
@@ -67,6 +74,11 @@ export interface GuardOptions {
    * header has fewer entries or that entry is not an IP address).
    */
   numTrustedProxies?: number;
+  /**
+   * Providers for CUSTOM AuthorizationPolicies, by `spec.provider.name`. A CUSTOM policy that
+   * applies must name a registered provider, and only one provider may apply per workload.
+   */
+  customProviders?: Record<string, CustomProvider>;
   jwt?: {
     /**
      * Token rules in addition to the `RequestAuthentication` rules that apply: OIDC issuers

@@ -51,6 +51,8 @@ export interface CompiledPolicy {
   readonly name: string;
   readonly action: AuthorizationAction;
   readonly dryRun: boolean;
+  /** CUSTOM only: the provider name. */
+  readonly provider?: string;
   readonly rules: readonly Predicate[];
 }
 
@@ -315,6 +317,7 @@ export function compilePolicy(policy: AuthorizationPolicy, ctx: CompileContext):
     name: `${namespace}/${policy.metadata.name}`,
     action: policy.spec.action ?? 'ALLOW',
     dryRun: parseBool(policy.metadata.annotations?.['istio.io/dry-run'] ?? '') === true,
+    ...(policy.spec.provider ? { provider: policy.spec.provider.name } : {}),
     rules,
   };
 }

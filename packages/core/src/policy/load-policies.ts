@@ -17,6 +17,7 @@ import type {
   PolicyDocument,
   PolicySet,
   RequestAuthentication,
+  RuleSpec,
 } from './model.js';
 
 /** Top-level fields of a Kubernetes object; `status` (from `kubectl get -o yaml`) is ignored. */
@@ -48,18 +49,43 @@ function targetRefsOf(spec: Record<string, unknown>, loc: Loc): unknown[] | unde
   return spec['targetRefs'].map((r, i) => expectObject(r, at(loc, `targetRefs[${i}]`)));
 }
 
+function validateProvider(raw: unknown, loc: Loc): { name: string } {
+  if (raw === undefined)
+    throw new PolicyError('ERR_POLICY_VALUE', 'a CUSTOM policy needs provider.name', loc);
+  const obj = expectObject(raw, loc);
+  onlyKeys(obj, ['name'], loc);
+  if (typeof obj['name'] !== 'string' || obj['name'] === '')
+    throw new PolicyError('ERR_POLICY_VALUE', 'provider.name is required', at(loc, 'name'));
+  return { name: obj['name'] };
+}
+
+/** CUSTOM runs before JWT validation: Istio refuses request principals and `request.auth.*` keys. */
+function checkCustomRule(rule: RuleSpec, loc: Loc): void {
+  rule.from?.forEach((f, i) => {
+    for (const k of ['requestPrincipals', 'notRequestPrincipals'] as const)
+      if (f.source[k])
+        throw new PolicyError(
+          'ERR_POLICY_VALUE',
+          `${k} is not allowed with action CUSTOM`,
+          at(loc, `from[${i}].source.${k}`),
+        );
+  });
+  rule.when?.forEach((c, i) => {
+    if (c.key.startsWith('request.auth.'))
+      throw new PolicyError(
+        'ERR_POLICY_VALUE',
+        `${c.key} is not allowed with action CUSTOM`,
+        at(loc, `when[${i}].key`),
+      );
+  });
+}
+
 function validateAuthorizationPolicy(doc: Record<string, unknown>, loc: Loc): AuthorizationPolicy {
   const spec = expectObject(doc['spec'] ?? {}, at(loc, 'spec'));
   const sloc = at(loc, 'spec');
-  onlyKeys(spec, ['selector', 'action', 'rules', 'targetRef', 'targetRefs'], sloc, ['provider']);
+  onlyKeys(spec, ['selector', 'action', 'rules', 'targetRef', 'targetRefs', 'provider'], sloc);
   const action = spec['action'] ?? 'ALLOW';
-  if (action === 'CUSTOM')
-    throw new PolicyError(
-      'ERR_POLICY_UNSUPPORTED',
-      'action CUSTOM is not supported by meshless yet',
-      at(sloc, 'action'),
-    );
-  if (action !== 'ALLOW' && action !== 'DENY' && action !== 'AUDIT')
+  if (action !== 'ALLOW' && action !== 'DENY' && action !== 'AUDIT' && action !== 'CUSTOM')
     throw new PolicyError(
       'ERR_POLICY_VALUE',
       'action must be ALLOW, DENY, AUDIT or CUSTOM',
@@ -79,11 +105,20 @@ function validateAuthorizationPolicy(doc: Record<string, unknown>, loc: Loc): Au
       throw new PolicyError('ERR_POLICY_FIELD', 'rules must be a list', at(sloc, 'rules'));
     out.spec.rules = spec['rules'].map((r, i) => validateRule(r, at(sloc, `rules[${i}]`)));
   }
-  if (action === 'DENY' && (out.spec.rules ?? []).length === 0)
+  if ((action === 'DENY' || action === 'CUSTOM') && (out.spec.rules ?? []).length === 0)
     throw new PolicyError(
       'ERR_POLICY_VALUE',
-      'a DENY policy needs at least one rule',
+      `a ${action} policy needs at least one rule`,
       at(sloc, 'rules'),
+    );
+  if (action === 'CUSTOM') {
+    out.spec.provider = validateProvider(spec['provider'], at(sloc, 'provider'));
+    (out.spec.rules ?? []).forEach((r, i) => checkCustomRule(r, at(sloc, `rules[${i}]`)));
+  } else if (spec['provider'] !== undefined)
+    throw new PolicyError(
+      'ERR_POLICY_VALUE',
+      'provider can only be set with action CUSTOM',
+      at(sloc, 'provider'),
     );
   return out;
 }

@@ -56,7 +56,7 @@ export interface RuleSpec {
   when?: ConditionSpec[];
 }
 
-export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT';
+export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
 
 export interface AuthorizationPolicy {
   kind: 'AuthorizationPolicy';
@@ -66,6 +66,8 @@ export interface AuthorizationPolicy {
     /** Set when the policy targets gateways, waypoints or Services: it never applies in-process. */
     targetRefs?: unknown[];
     action?: AuthorizationAction;
+    /** CUSTOM only: the provider (registered in `customProviders`) that decides matching requests. */
+    provider?: { name: string };
     rules?: RuleSpec[];
   };
 }

@@ -794,9 +794,9 @@ describe('validation errors name the field', () => {
     expect(error.code).not.toBe('ERR_POLICY_UNSUPPORTED');
   });
 
-  it('CUSTOM stays refused as unsupported', () => {
-    // Out of scope for in-process evaluation (ext_authz).
+  it('CUSTOM without a provider is refused as invalid', () => {
     const error = loadError({ ...doc({}), spec: { action: 'CUSTOM', rules: [{}] } });
-    expect(error.code).toBe('ERR_POLICY_UNSUPPORTED');
+    expect(error.code).toBe('ERR_POLICY_VALUE');
+    expect(error.location?.field).toBe('spec.provider');
   });
 });

@@ -387,16 +387,17 @@ describe('loadPolicies: errors carry code and location {document, field}', () =>
     ],
     ['missing apiVersion', { ...ap({}), apiVersion: undefined }, 'ERR_POLICY_KIND', 'apiVersion'],
     // refused rather than silently ignored
+    // CUSTOM: validated as Istio does.
     [
-      'CUSTOM action',
+      'CUSTOM without provider',
       ap({ action: 'CUSTOM', rules: [{}] }),
-      'ERR_POLICY_UNSUPPORTED',
-      'spec.action',
+      'ERR_POLICY_VALUE',
+      'spec.provider',
     ],
     [
-      'CUSTOM provider',
-      ap({ action: 'CUSTOM', provider: { name: 'ext' }, rules: [{}] }),
-      'ERR_POLICY_UNSUPPORTED',
+      'provider without CUSTOM',
+      ap({ action: 'ALLOW', provider: { name: 'ext' }, rules: [{}] }),
+      'ERR_POLICY_VALUE',
       'spec.provider',
     ],
     // Formerly refused as unsupported; now validated as Istio does.
