@@ -280,8 +280,12 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if ('allow' in peer) return finalize(peer);
     const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
-    const attrs = authzAttributes.bind(null, facts, normalized.path, principal, numTrustedProxies);
-    const custom = customStage && (await customStage(facts, attrs()));
+    const custom =
+      customStage &&
+      (await customStage(
+        facts,
+        authzAttributes(facts, normalized.path, principal, numTrustedProxies),
+      ));
     if (custom) return finalize({ ...custom.decision, ...base }, 'CUSTOM', custom.span);
 
     const token = await tokenStage(
@@ -300,7 +304,10 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     }
 
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
-    const result = evaluatePolicies(compiled, attrs(verified));
+    const result = evaluatePolicies(
+      compiled,
+      authzAttributes(facts, normalized.path, principal, numTrustedProxies, verified),
+    );
     const { allow, reason, ...matched } = result;
     delete matched.action;
     const decision: Decision = allow
