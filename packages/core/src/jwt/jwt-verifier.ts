@@ -1,15 +1,11 @@
 import { hash } from 'node:crypto';
-import {
-  decodeJwt,
-  decodeProtectedHeader,
-  jwtVerify,
-  type JWTPayload,
-  type ProtectedHeaderParameters,
-} from 'jose';
+import { compactVerify, type JWTPayload } from 'jose';
 import { Lru } from '../internal/lru.js';
 import type { IssuerKeysOptions } from './issuer-keys.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import { classify } from './failure-reason.js';
+import { checkClaims } from './token-claims.js';
+import { decodeToken } from './token-decode.js';
 import type { JwksStatus } from './jwks-options.js';
 import {
   certificateThumbprint,
@@ -227,24 +223,20 @@ export class JwtVerifier {
       return { kind: 'ok', token: hit.token, cached: true };
     }
 
-    let header: ProtectedHeaderParameters;
-    let iss: unknown;
-    let sub: unknown;
-    let alg: string | undefined;
-    let kid: string | undefined;
-    try {
-      header = decodeProtectedHeader(token);
-      // Unverified input that reaches spans and logs: keep only well-formed values.
-      alg = typeof header.alg === 'string' && SAFE_ALG.test(header.alg) ? header.alg : undefined;
-      kid = typeof header.kid === 'string' && SAFE_KID.test(header.kid) ? header.kid : undefined;
-      ({ iss, sub } = decodeJwt(token));
-    } catch {
+    const decoded = decodeToken(token);
+    if (decoded === undefined)
       return {
         kind: 'fail',
         reason: 'jwt_malformed',
         detail: 'token header or payload is not valid JSON',
       };
-    }
+    const { header, payload } = decoded;
+    const { iss, sub } = payload;
+    // Unverified input that reaches spans and logs: keep only well-formed values.
+    const alg =
+      typeof header['alg'] === 'string' && SAFE_ALG.test(header['alg']) ? header['alg'] : undefined;
+    const kid =
+      typeof header['kid'] === 'string' && SAFE_KID.test(header['kid']) ? header['kid'] : undefined;
     // By exact iss; a token without iss only reaches JWT-SVID rules of its sub's trust domain.
     const trustDomain = iss === undefined ? spiffeTrustDomainOf(sub) : undefined;
     const issuer =
@@ -264,6 +256,9 @@ export class JwtVerifier {
         kid,
       };
     const ctx = { issuer, alg, kid };
+    // A JWT's payload is always base64url-encoded (RFC 7797 unencoded payloads are for other JWS).
+    if (header['b64'] === false)
+      return { kind: 'fail', reason: 'jwt_invalid', detail: 'token is invalid', ...ctx };
     if (alg === undefined || !this.#algorithms.includes(alg))
       return {
         kind: 'fail',
@@ -283,22 +278,17 @@ export class JwtVerifier {
         fail(refused);
         continue;
       }
-      let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, rule.getKey, {
-          ...(rule.issuer !== undefined ? { issuer: rule.issuer } : {}),
-          algorithms: rule.algorithms,
-          clockTolerance: this.#tolerance,
-          requiredClaims: rule.requiredClaims,
-          currentDate: new Date(now),
-          ...(rule.audiences ? { audience: [...rule.audiences] } : {}),
-        }));
+        // jose checks the signature over the same segments decoded above; the claims are checked
+        // here, on that one decoded payload (jose's jwtVerify would decode and check them again).
+        await compactVerify(token, rule.getKey, rule.jwsOptions);
       } catch (error) {
         fail(classify(error));
         continue;
       }
-      if (typeof payload.iat === 'number' && payload.iat * 1000 > now + this.#tolerance * 1000) {
-        fail({ reason: 'jwt_claims_invalid', detail: 'claim iat is in the future' });
+      const claimsFailure = checkClaims(rule, payload, now, this.#tolerance);
+      if (claimsFailure) {
+        fail(claimsFailure);
         continue;
       }
       const checked = checkRulePayload(rule, payload, now);

@@ -1,4 +1,4 @@
-import type { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey, VerifyOptions } from 'jose';
 import { ConfigError } from '../errors.js';
 import { IssuerKeys, type IssuerKeysOptions, type JwtIssuerConfig } from './issuer-keys.js';
 import type { TokenFailure } from './jwt-verifier.js';
@@ -48,6 +48,8 @@ export interface CompiledRule {
   readonly requiredClaims: string[];
   readonly maxLifetimeSec: number;
   readonly profile: 'rfc9068' | undefined;
+  /** jose's signature-check options (the algorithm allowlist), built once. */
+  readonly jwsOptions: VerifyOptions;
 }
 
 /** Context shared by every rule of one verifier. @internal */
@@ -62,6 +64,15 @@ export interface RuleContext extends IssuerKeysOptions {
  *   invalid. Plain issuer fields are validated by createGuard, as before.
  */
 export function compileRule(rule: TokenRule, index: number, ctx: RuleContext): CompiledRule {
+  const compiled = compileRuleFields(rule, index, ctx);
+  return { ...compiled, jwsOptions: { algorithms: compiled.algorithms } };
+}
+
+function compileRuleFields(
+  rule: TokenRule,
+  index: number,
+  ctx: RuleContext,
+): Omit<CompiledRule, 'jwsOptions'> {
   const where = `token rule ${index}`;
   validateRuleOptions(rule, where);
   // RequestAuthentication `timeout` (JwtRule.timeoutMs) bounds each key fetch.
@@ -140,13 +151,13 @@ export function compileRule(rule: TokenRule, index: number, ctx: RuleContext): C
 /** Header checks of a rule, before any key is fetched. */
 export function checkRuleHeader(
   rule: CompiledRule,
-  header: ProtectedHeaderParameters,
+  header: Readonly<Record<string, unknown>>,
   alg: string,
   kid: string | undefined,
 ): TokenFailure | undefined {
   if (!rule.algorithms.includes(alg))
     return { reason: 'jwt_alg_not_allowed', detail: 'token algorithm is not allowed' };
-  if (rule.profile === 'rfc9068') return checkAccessTokenTyp(header.typ);
+  if (rule.profile === 'rfc9068') return checkAccessTokenTyp(header['typ']);
   if (rule.kind === 'jwt-svid') return checkJwtSvidHeader(header, kid);
   return undefined;
 }
