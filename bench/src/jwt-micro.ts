@@ -25,6 +25,10 @@ export interface JwtMicro {
   meshlessUncachedNs: number;
   /** ns per jose `jwtVerify` with `createLocalJWKSet`, same tokens, same checks (best round). */
   joseNs: number;
+  /** Median over rounds of jose time / meshless time, each round measuring both back to back. */
+  medianRatio: number;
+  /** The same on process CPU time (main thread and libuv's pool, where WebCrypto verifies). */
+  medianCpuRatio: number;
   /** ns per `JwtVerifier.verify` of a token in its verified-token cache (best round). */
   meshlessCachedNs: number;
   /** Calls per cached round. */
@@ -32,7 +36,7 @@ export interface JwtMicro {
 }
 
 const TOKENS = 4_000;
-const ROUNDS = 5;
+const ROUNDS = 9;
 const CACHED_CALLS = 100_000;
 
 export async function measureTokenVerification(): Promise<JwtMicro> {
@@ -77,47 +81,74 @@ export async function measureTokenVerification(): Promise<JwtMicro> {
   const localKeys = createLocalJWKSet(jwks);
   const joseOptions = { issuer, audience, algorithms: ['ES256'] };
 
-  /** One round of meshless on all tokens, with a fresh verifier (empty cache): ns per call. */
-  const meshlessRound = async (): Promise<number> => {
-    const verifier = await newVerifier();
+  /** Wall and CPU (main thread + thread pool) ns per call of one round. */
+  interface Round {
+    ns: number;
+    cpuNs: number;
+  }
+  const timed = async (run: () => Promise<void>): Promise<Round> => {
+    const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
-    for (const token of tokens) {
-      const result = await verifier.verify(token);
-      if (result.kind !== 'ok' || result.cached)
-        throw new Error(
-          `token micro-benchmark: meshless ${result.kind === 'ok' ? 'answered from its cache' : result.reason}`,
-        );
-    }
-    return Number(process.hrtime.bigint() - start) / tokens.length;
+    await run();
+    const ns = Number(process.hrtime.bigint() - start) / tokens.length;
+    const used = process.cpuUsage(cpu);
+    return { ns, cpuNs: ((used.user + used.system) * 1000) / tokens.length };
   };
-  const joseRound = async (): Promise<number> => {
-    const start = process.hrtime.bigint();
-    for (const token of tokens) await jwtVerify(token, localKeys, joseOptions);
-    return Number(process.hrtime.bigint() - start) / tokens.length;
+  /** One round of meshless on all tokens, with a fresh verifier (empty caches). */
+  const meshlessRound = async (): Promise<Round> => {
+    const verifier = await newVerifier();
+    return timed(async () => {
+      for (const token of tokens) {
+        const result = await verifier.verify(token);
+        if (result.kind !== 'ok' || result.cached)
+          throw new Error(
+            `token micro-benchmark: meshless ${result.kind === 'ok' ? 'answered from its cache' : result.reason}`,
+          );
+      }
+    });
+  };
+  const joseRound = (): Promise<Round> =>
+    timed(async () => {
+      for (const token of tokens) await jwtVerify(token, localKeys, joseOptions);
+    });
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2
+      ? (sorted[mid] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   };
 
   try {
     // Warm-up (JIT, key import), not counted.
     await meshlessRound();
     await joseRound();
-    // Interleaved, order alternating, so that drift on a shared machine touches both alike.
-    let meshlessUncachedNs = Infinity;
-    let joseNs = Infinity;
+    // Interleaved, order alternating, so that drift on a shared machine touches both alike; the
+    // ratio is taken per round (both measured back to back), then the median over rounds.
+    const meshless: Round[] = [];
+    const jose: Round[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       if (round % 2 === 0) {
-        meshlessUncachedNs = Math.min(meshlessUncachedNs, await meshlessRound());
-        joseNs = Math.min(joseNs, await joseRound());
+        meshless.push(await meshlessRound());
+        jose.push(await joseRound());
       } else {
-        joseNs = Math.min(joseNs, await joseRound());
-        meshlessUncachedNs = Math.min(meshlessUncachedNs, await meshlessRound());
+        jose.push(await joseRound());
+        meshless.push(await meshlessRound());
       }
     }
+    const meshlessUncachedNs = Math.min(...meshless.map((r) => r.ns));
+    const joseNs = Math.min(...jose.map((r) => r.ns));
+    const medianRatio = median(jose.map((r, i) => r.ns / (meshless[i] as Round).ns));
+    const medianCpuRatio = median(jose.map((r, i) => r.cpuNs / (meshless[i] as Round).cpuNs));
 
     const verifier = await newVerifier();
-    const first = await verifier.verify(cachedToken);
-    if (first.kind !== 'ok') throw new Error(`token micro-benchmark: ${first.reason}`);
+    // A token is cached on its second use (the first use only remembers it).
+    for (let use = 0; use < 2; use++) {
+      const first = await verifier.verify(cachedToken);
+      if (first.kind !== 'ok') throw new Error(`token micro-benchmark: ${first.reason}`);
+    }
     let meshlessCachedNs = Infinity;
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < 5; round++) {
       const start = process.hrtime.bigint();
       for (let i = 0; i < CACHED_CALLS; i++) {
         const result = await verifier.verify(cachedToken);
@@ -134,6 +165,8 @@ export async function measureTokenVerification(): Promise<JwtMicro> {
       rounds: ROUNDS,
       meshlessUncachedNs,
       joseNs,
+      medianRatio,
+      medianCpuRatio,
       meshlessCachedNs,
       cachedCalls: CACHED_CALLS,
     };

@@ -61,7 +61,7 @@ export class IssuerKeys {
 
   /** A jose key resolver; a failure to obtain keys is a {@link KeysUnavailableError}. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
-    const store = await this.#getStore();
+    const store = this.#store ?? (await this.#getStore());
     return store.getKey(header, token);
   };
 

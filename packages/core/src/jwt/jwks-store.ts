@@ -66,7 +66,7 @@ export class JwksStore {
 
   /** A jose key resolver. Throws {@link KeysUnavailableError}, or jose's `ERR_JWKS_NO_MATCHING_KEY`. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
-    const set = await this.#usableSet();
+    const set = this.#currentSet() ?? (await this.#usableSet()); // no extra await on the hot path
     this.#refreshAheadIfDue(set);
     try {
       return await set.resolve(header, token);
@@ -127,12 +127,14 @@ export class JwksStore {
     return () => void this.#removedListeners.delete(listener);
   }
 
+  /** The key set when it is still usable (fresh or within stale-if-error). */
+  #currentSet(): KeySet | undefined {
+    const set = this.#set;
+    return set !== undefined && this.#o.now() < set.usableUntil ? set : undefined;
+  }
+
   async #usableSet(): Promise<KeySet> {
-    const usable = () => {
-      const set = this.#set;
-      return set !== undefined && this.#o.now() < set.usableUntil ? set : undefined;
-    };
-    const current = usable();
+    const current = this.#currentSet();
     if (current) return current;
     if (!this.#inflight) {
       const wait = this.#backoffRemainingMs();
@@ -143,7 +145,7 @@ export class JwksStore {
         });
     }
     await (this.#inflight ?? this.#refresh());
-    const after = usable();
+    const after = this.#currentSet();
     if (after) return after;
     throw new KeysUnavailableError('issuer keys could not be fetched', {
       cause: this.#lastError,

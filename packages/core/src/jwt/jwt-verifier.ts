@@ -158,6 +158,13 @@ export class JwtVerifier {
   readonly #tolerance: number;
   readonly #algorithms: string[];
   readonly #cache = new Lru<string, CacheEntry>(10_000);
+  /**
+   * Hashes of tokens verified once and not cached yet: a token enters the cache when it is seen a
+   * second time. One-off tokens (a unique token per request, a flood minted with a stolen client
+   * credential) then cost a 43-character string each instead of a cache entry, and cannot evict
+   * the tokens that are actually reused.
+   */
+  readonly #seenOnce = new Lru<string, true>(10_000);
   readonly #rules: CompiledRule[] = [];
 
   /** @throws {ConfigError} when a rule's kind, profile, lifetime or workload fields are invalid. */
@@ -180,7 +187,7 @@ export class JwtVerifier {
       rules.push(rule);
       map.set(key, rules);
       // A key that left the JWKS must not keep accepting tokens from the verified-token cache.
-      rule.keys?.onKeysRemoved(() => this.#cache.clear());
+      rule.keys?.onKeysRemoved(() => this.#cache.clear()); // #seenOnce holds no verdicts: kept
     });
   }
 
@@ -324,7 +331,11 @@ export class JwtVerifier {
         nbf: typeof payload.nbf === 'number' ? payload.nbf * 1000 : undefined,
         confirmation,
       };
-      this.#cache.set(cacheKey, entry);
+      // A token whose cache entry just lapsed is known to be reused: cached again at once.
+      if (hit !== undefined || this.#seenOnce.has(cacheKey)) {
+        this.#seenOnce.delete(cacheKey);
+        this.#cache.set(cacheKey, entry);
+      } else this.#seenOnce.set(cacheKey, true);
       // The binding belongs to the token, not the rule: a mismatch is final.
       return this.#checkBinding(entry, ctxIn) ?? { kind: 'ok', token: verified, cached: false };
     }

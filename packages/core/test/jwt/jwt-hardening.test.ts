@@ -159,6 +159,7 @@ describe('claims', () => {
     const first = await verifier.verify(token);
     if (first.kind !== 'ok') throw new Error('expected ok');
     expect(() => (first.token.claims['roles'] as string[]).push('admin')).toThrow(TypeError);
+    await verifier.verify(token); // seen twice: cached from now on
     const second = await verifier.verify(token);
     expect(second).toMatchObject({
       kind: 'ok',

@@ -54,7 +54,7 @@ function reasonOf(result: TokenResult): string {
 }
 
 describe('JwtVerifier: valid tokens', () => {
-  it('verifies a token against the issuer JWKS, then answers from the cache', async () => {
+  it('verifies a token against the issuer JWKS, then (seen twice) answers from the cache', async () => {
     const { path, verifier } = verifierFor([key.publicJwk], { audiences: ['api'] });
     expect(verifier.enabled).toBe(true);
     const token = await signToken(key, { iss: ISS, sub: 'alice', aud: 'api', scope: 'read' });
@@ -71,8 +71,10 @@ describe('JwtVerifier: valid tokens', () => {
         aud: 'api',
         scope: 'read',
       });
-    const second = await verifier.verify(token);
-    expect(second).toMatchObject({
+    // Seen once: verified, not cached yet. Seen again: verified and cached. Then: cache hits.
+    expect(await verifier.verify(token)).toMatchObject({ kind: 'ok', cached: false });
+    const third = await verifier.verify(token);
+    expect(third).toMatchObject({
       kind: 'ok',
       cached: true,
       token: { issuer: ISS, subject: 'alice' },
@@ -187,6 +189,7 @@ describe('JwtVerifier: time claims', () => {
     const now = Date.now();
     const token = await signToken(key, { iss: ISS, sub: 's', exp: Math.floor(now / 1000) + 60 });
     expect(await verifier.verify(token, now)).toMatchObject({ kind: 'ok', cached: false });
+    expect(await verifier.verify(token, now + 500)).toMatchObject({ kind: 'ok', cached: false });
     expect(await verifier.verify(token, now + 1000)).toMatchObject({ kind: 'ok', cached: true });
     expect(reasonOf(await verifier.verify(token, now + 60_000 + 31_000))).toBe('jwt_expired');
     expect(reasonOf(await verifier.verify(token, now + 3_600_000))).toBe('jwt_expired');
@@ -559,5 +562,37 @@ describe('JwtVerifier: failure details never contain the token or claim values',
         'jwt_signature_invalid',
       ].sort(),
     );
+  });
+});
+
+describe('JwtVerifier: cache admission', () => {
+  it('a token enters the cache on its second use; one-off tokens cannot evict a reused one', async () => {
+    const { verifier } = verifierFor([key.publicJwk]);
+    const hot = await signToken(key, { iss: ISS, sub: 'hot' });
+    await verifier.verify(hot);
+    await verifier.verify(hot);
+    expect(await verifier.verify(hot)).toMatchObject({ kind: 'ok', cached: true });
+    // 10,050 distinct valid tokens, each used once: more than the cache holds.
+    const oneOff = await Promise.all(
+      Array.from({ length: 10_050 }, (_, i) => signToken(key, { iss: ISS, sub: `s${i}` })),
+    );
+    for (const token of oneOff)
+      expect(await verifier.verify(token)).toMatchObject({ kind: 'ok', cached: false });
+    expect(await verifier.verify(hot)).toMatchObject({ kind: 'ok', cached: true });
+    // The last one-off tokens are remembered as seen: their next use caches them.
+    const last = oneOff.at(-1) as string;
+    expect(await verifier.verify(last)).toMatchObject({ kind: 'ok', cached: false });
+    expect(await verifier.verify(last)).toMatchObject({ kind: 'ok', cached: true });
+  }, 60_000);
+
+  it('a reused token whose cache entry lapsed (60 s) is cached again at once', async () => {
+    const { verifier } = verifierFor([key.publicJwk]);
+    const now = Date.now();
+    const token = await signToken(key, { iss: ISS, sub: 's', exp: Math.floor(now / 1000) + 600 });
+    await verifier.verify(token, now);
+    expect(await verifier.verify(token, now + 1)).toMatchObject({ cached: false });
+    expect(await verifier.verify(token, now + 2)).toMatchObject({ cached: true });
+    expect(await verifier.verify(token, now + 61_000)).toMatchObject({ kind: 'ok', cached: false });
+    expect(await verifier.verify(token, now + 61_001)).toMatchObject({ kind: 'ok', cached: true });
   });
 });

@@ -150,8 +150,10 @@ describe('guard spans', () => {
     expect(text).not.toContain(SUB);
     expect(text).not.toContain('reports:read');
 
-    exporter.reset();
+    // The token's second use caches it; the third is answered from the cache.
     await guard.check(facts({ path: '/reports/2', headers: { authorization: `Bearer ${token}` } }));
+    exporter.reset();
+    await guard.check(facts({ path: '/reports/3', headers: { authorization: `Bearer ${token}` } }));
     expect(spansByName().get('authn.jwt')?.attributes[A.ATTR_AUTHN_CACHED]).toBe(true);
   });
 
