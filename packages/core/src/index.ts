@@ -108,6 +108,14 @@ export { findBearerToken, findToken } from './jwt/token-location.js';
 export type { TokenLookup } from './jwt/token-location.js';
 
 export { loadPolicies, mergePolicySets } from './policy/load-policies.js';
+export { lintPolicies } from './policy/lint.js';
+export type { LintCode, LintContext, LintFinding } from './policy/lint.js';
+export type {
+  Explanation,
+  ExplainStage,
+  PolicyExplanation,
+  RuleExplanation,
+} from './guard/explain.js';
 export { composePeerAuthentication, peerModeByPort } from './policy/peer-authentication.js';
 export type {
   ComposedPeerAuthentication,

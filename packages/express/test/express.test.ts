@@ -217,6 +217,9 @@ describe('@meshless/express over real mTLS', () => {
       check: () => {
         throw new Error('boom');
       },
+      explain: () => {
+        throw new Error('boom');
+      },
     };
     app.use(meshless(throwing));
     app.get('/', (_req, res) => res.send('reached'));

@@ -166,6 +166,7 @@ describe('@meshless/fastify over real mTLS', () => {
     await app.register(meshless, {
       policies: { authorizationPolicies: [], requestAuthentications: [] },
       check: () => Promise.reject(new Error('boom')),
+      explain: () => Promise.reject(new Error('boom')),
     });
     app.get('/', () => 'reached');
     const res = await app.inject({ method: 'GET', url: '/' });

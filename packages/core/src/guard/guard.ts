@@ -21,6 +21,7 @@ import { resolveForwardedPeer } from './forwarded-peer.js';
 import { createTokenStage, type TokenStageRule } from './token-stage.js';
 import { authzAttributes } from './authz-attributes.js';
 import { createCustomStage } from './custom-stage.js';
+import { explainRequest, probed, type AttrsProbe, type Explanation } from './explain.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
 import type { PolicySet } from '../policy/model.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
@@ -29,6 +30,7 @@ import type { BundleSource } from '../tls/sources.js';
 import { createStaticBundleSource, snapshotBundles } from '../tls/trust-bundles.js';
 import { VERSION } from '../version.js';
 import { internalErrorDecision, type Decision, type DecisionReason } from './decision.js';
+import { emitLintWarnings, lintWorkloadPolicies } from './policy-lint.js';
 import type { GuardOptions, MtlsMode } from './options.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -39,6 +41,13 @@ export interface Guard {
    * 500: any internal failure is a 503 `internal_error` denial.
    */
   check(facts: RequestFacts): Promise<Decision>;
+  /**
+   * Debugging aid, slower than `check`: the decision `check` would make (without claims and query)
+   * and, for each AuthorizationPolicy in scope, whether it matched, which rule, and each other
+   * rule's first failing condition (field paths only). Records spans, but skips `onDecision`.
+   * @example `(await guard.explain(facts)).policies.filter((p) => !p.matched)`
+   */
+  explain(facts: RequestFacts): Promise<Explanation>;
   /** The policy documents in force (all of them, applicable or not). */
   readonly policies: PolicySet;
   /** Stops watching the trust bundle source. The guard keeps its last bundles. */
@@ -129,9 +138,14 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
 
   const policies = await resolvePolicies(options.policies);
   // PeerAuthentication composed once; `mtls.mode` is the top-level default (Istio's is PERMISSIVE).
-  const modeFor = peerModeByPort(
-    composePeerAuthentication(policies.peerAuthentications ?? [], scope, defaultMode),
+  const composed = composePeerAuthentication(
+    policies.peerAuthentications ?? [],
+    scope,
+    defaultMode,
   );
+  const modeFor = peerModeByPort(composed);
+  // Istio's traps are evaluated faithfully, and reported once, here (spec §11).
+  (options.onPolicyLint ?? emitLintWarnings)(lintWorkloadPolicies(policies, scope, composed));
   const compileCtx = {
     trustDomain,
     trustDomainAliases: (workload.trustDomainAliases ?? []).map((a) => parseTrustDomain(a).name),
@@ -261,7 +275,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     }
   }
 
-  async function decide(facts: RequestFacts): Promise<Decision> {
+  async function decide(facts: RequestFacts, probe?: AttrsProbe): Promise<Decision> {
     // Istio pre-checks: a non-upper-case method or a bad path is answered with 400 before anything else.
     if (facts.method !== facts.method.toUpperCase() || facts.method === '')
       return finalize(deny(400, 'request_invalid_method', 'method must be upper-case'));
@@ -284,7 +298,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       customStage &&
       (await customStage(
         facts,
-        authzAttributes(facts, normalized.path, principal, numTrustedProxies),
+        probed(probe, authzAttributes(facts, normalized.path, principal, numTrustedProxies)),
       ));
     if (custom) return finalize({ ...custom.decision, ...base }, 'CUSTOM', custom.span);
 
@@ -306,7 +320,10 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
     const result = evaluatePolicies(
       compiled,
-      authzAttributes(facts, normalized.path, principal, numTrustedProxies, verified),
+      probed(
+        probe,
+        authzAttributes(facts, normalized.path, principal, numTrustedProxies, verified),
+      ),
     );
     const { allow, reason, ...matched } = result;
     delete matched.action;
@@ -351,6 +368,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     policies,
     close: () => unsubscribe?.(),
     keyStatus: () => verifier.keyStatus(),
+    explain: (facts) => explainRequest(facts, compiled, decide),
     async check(facts: RequestFacts): Promise<Decision> {
       let decision: Decision;
       try {

@@ -28,6 +28,7 @@ export function toPendingGuard(options: GuardOptions | Guard): PendingGuard {
         return built.policies;
       },
       check: (facts) => built.check(facts),
+      explain: (facts) => built.explain(facts),
     };
   }
   const ready = createGuard(options);
@@ -49,6 +50,15 @@ export function toPendingGuard(options: GuardOptions | Guard): PendingGuard {
         return await (await ready).check(facts);
       } catch {
         return UNAVAILABLE;
+      }
+    },
+    async explain(facts) {
+      if (guard) return guard.explain(facts);
+      if (failed) return { decision: UNAVAILABLE, stage: 'internal', policies: [] };
+      try {
+        return await (await ready).explain(facts);
+      } catch {
+        return { decision: UNAVAILABLE, stage: 'internal', policies: [] };
       }
     },
   };

@@ -1,3 +1,4 @@
+import type { LintFinding } from '../policy/lint.js';
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
 import type { IssuerKeysOptions } from '../jwt/issuer-keys.js';
@@ -116,6 +117,13 @@ export interface GuardOptions {
    * the request path: keep it cheap. Errors it throws are ignored.
    */
   onDecision?: (decision: Decision, facts: RequestFacts) => void;
+  /**
+   * Receives the lint findings (Istio pitfalls: PERMISSIVE, allow-all rules, exact hosts in DENY,
+   * …; see `lintPolicies`) of the policies that apply to this workload, once, when the guard is
+   * built. Default: one `MeshlessPolicyWarning` process warning per finding of severity `warning`.
+   * Pass `() => {}` to silence them.
+   */
+  onPolicyLint?: (findings: readonly LintFinding[]) => void;
   telemetry?: {
     /** Default: the global tracer provider. */
     tracerProvider?: TracerProvider;

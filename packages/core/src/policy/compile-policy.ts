@@ -1,13 +1,25 @@
+import {
+  all,
+  claimValues,
+  field,
+  headerValues,
+  ipField,
+  multiField,
+  requestPrincipal,
+  stringsOf,
+  type Predicate,
+} from './attribute-match.js';
 import { parseConditionKey } from './conditions.js';
-import { compileIpBlocks } from './ip-match.js';
 import type {
   AuthorizationAction,
   AuthorizationPolicy,
   ConditionSpec,
   OperationSpec,
+  RuleSpec,
   SourceSpec,
 } from './model.js';
 import { parseBool } from './parse-bool.js';
+import { buildRuleIndex, type RuleIndex } from './rule-index.js';
 import {
   compileNamespaceMatch,
   compilePathTemplate,
@@ -43,7 +55,18 @@ export interface AuthzAttributes {
   claims?: Readonly<Record<string, unknown>> | undefined;
 }
 
-type Predicate = (a: AuthzAttributes) => boolean;
+/** One condition of a rule, named by its field path (e.g. `from[0].source.principals`). */
+export interface NamedCheck {
+  readonly path: string;
+  readonly test: Predicate;
+}
+
+/** A rule's conditions one by one, for `guard.explain`: OR(from) AND OR(to) AND AND(when). */
+export interface RuleParts {
+  readonly from?: readonly (readonly NamedCheck[])[];
+  readonly to?: readonly (readonly NamedCheck[])[];
+  readonly when?: readonly NamedCheck[];
+}
 
 /** A policy compiled once into predicates. */
 export interface CompiledPolicy {
@@ -54,6 +77,10 @@ export interface CompiledPolicy {
   /** CUSTOM only: the provider name. */
   readonly provider?: string;
   readonly rules: readonly Predicate[];
+  /** Each rule's conditions apart, for `guard.explain`: compiled on first call, off the hot path. */
+  readonly parts?: () => readonly RuleParts[];
+  /** Rules worth trying per request path; absent for small policies (see {@link buildRuleIndex}). */
+  readonly index?: RuleIndex;
 }
 
 /** What the workload is, for trust-domain alias expansion of principals. */
@@ -75,161 +102,86 @@ function expandPrincipal(value: string, ctx: CompileContext): string[] {
   return [...new Set(mesh)].map((t) => `${t}/${rest}`);
 }
 
-/** Request principal `iss/sub` is split at the last `/`, each half matched separately. */
-function compileRequestPrincipal(value: string): (iss: string, sub: string | undefined) => boolean {
-  const slash = value.lastIndexOf('/');
-  if (slash === -1) {
-    if (value === '*') return (iss, sub) => iss.length > 0 && (sub ?? '').length > 0;
-    if (value.endsWith('*')) {
-      const issMatch = compileStringMatch(value);
-      return (iss, sub) => issMatch(iss) && (sub ?? '').length > 0;
-    }
-    if (value.startsWith('*')) {
-      const subMatch = compileStringMatch(value);
-      return (iss, sub) => iss.length > 0 && subMatch(sub ?? '');
-    }
-    return (iss, sub) => iss === value && (sub ?? '') === '';
-  }
-  const issMatch = compileStringMatch(value.slice(0, slash));
-  const subMatch = compileStringMatch(value.slice(slash + 1));
-  return (iss, sub) => issMatch(iss) && subMatch(sub ?? '');
-}
-
-function field(
-  values: string[] | undefined,
-  notValues: string[] | undefined,
-  compile: (v: string) => StringMatcher[],
-  get: (a: AuthzAttributes) => string | undefined,
-): Predicate | undefined {
-  if (!values && !notValues) return undefined;
-  const pos = values?.flatMap(compile);
-  const neg = notValues?.flatMap(compile);
-  return (a) => {
-    const v = get(a);
-    if (pos && (v === undefined || !pos.some((m) => m(v)))) return false;
-    // A missing attribute makes every positive match false, so a `notX` is true (Istio semantics).
-    if (neg && v !== undefined && neg.some((m) => m(v))) return false;
-    return true;
-  };
-}
-
-/** Like {@link field} over an attribute with several values: a positive match needs any of them. */
-function multiField(
-  values: string[] | undefined,
-  notValues: string[] | undefined,
-  compile: (v: string) => StringMatcher[],
-  get: (a: AuthzAttributes) => readonly string[] | undefined,
-): Predicate | undefined {
-  if (!values && !notValues) return undefined;
-  const pos = values?.flatMap(compile);
-  const neg = notValues?.flatMap(compile);
-  const any = (ms: StringMatcher[], vs: readonly string[]) => vs.some((v) => ms.some((m) => m(v)));
-  return (a) => {
-    const vs = get(a);
-    if (pos && (vs === undefined || !any(pos, vs))) return false;
-    if (neg && vs !== undefined && any(neg, vs)) return false;
-    return true;
-  };
-}
-
-function ipField(
-  values: string[] | undefined,
-  notValues: string[] | undefined,
-  get: (a: AuthzAttributes) => string | undefined,
-): Predicate | undefined {
-  return field(values, notValues, (v) => [compileIpBlocks([v])], get);
-}
-
-function headerValues(a: AuthzAttributes, name: string): readonly string[] | undefined {
-  const v = a.headers?.[name];
-  return v === undefined ? undefined : typeof v === 'string' ? [v] : v;
-}
-
-/** `aud` / `azp` style claims: a string, or the strings of a list. */
-function stringsOf(v: unknown): readonly string[] | undefined {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
-  return undefined;
-}
-
-/** Claims Envoy splits on spaces before matching (`spaceDelimitedClaims` defaults). */
-const SPACE_DELIMITED = new Set(['scope', 'permission']);
-
-/** `request.auth.claims[a][b]…`: a string claim, or the string elements of a list. */
-function claimValues(a: AuthzAttributes, path: readonly string[]): readonly string[] | undefined {
-  let node: unknown = a.claims;
-  for (const name of path) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
-    if (!Object.prototype.hasOwnProperty.call(node, name)) return undefined;
-    node = (node as Record<string, unknown>)[name];
-  }
-  if (path.length === 1 && SPACE_DELIMITED.has(path[0] as string) && typeof node === 'string')
-    return node.split(' ').filter((s) => s !== '');
-  return stringsOf(node);
-}
-
-function all(preds: (Predicate | undefined)[]): Predicate {
-  const list = preds.filter((p): p is Predicate => p !== undefined);
-  return (a) => list.every((p) => p(a));
-}
-
-function requestPrincipal(
-  values: string[] | undefined,
-  notValues: string[] | undefined,
-): Predicate | undefined {
-  if (!values && !notValues) return undefined;
-  const pos = values?.map(compileRequestPrincipal);
-  const neg = notValues?.map(compileRequestPrincipal);
-  return (a) => {
-    const iss = a.requestIssuer;
-    if (pos && (iss === undefined || !pos.some((m) => m(iss, a.requestSubject)))) return false;
-    if (neg && iss !== undefined && neg.some((m) => m(iss, a.requestSubject))) return false;
-    return true;
-  };
-}
-
 const principalMatcher =
   (ctx: CompileContext) =>
   (v: string): StringMatcher[] =>
     expandPrincipal(v, ctx).map((p) => compileStringMatchWithPrefix(p, 'spiffe://'));
 
-function compileSource(s: SourceSpec, ctx: CompileContext, policyNamespace: string): Predicate {
+type Part = readonly [name: string, test: Predicate | undefined];
+type Make = (
+  values: string[] | undefined,
+  notValues: string[] | undefined,
+) => Predicate | undefined;
+
+/** One field: one predicate (hot path), or with `split` its `values` and `notValues` apart (explain). */
+function part(
+  split: boolean,
+  name: string,
+  v: string[] | undefined,
+  nv: string[] | undefined,
+  m: Make,
+): Part[] {
+  if (!split) return [[name, m(v, nv)]];
+  const not = `not${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  return [
+    [name, v && m(v, undefined)],
+    [not, nv && m(undefined, nv)],
+  ];
+}
+
+function sourceParts(s: SourceSpec, ctx: CompileContext, ns: string, split: boolean): Part[] {
   const principal = principalMatcher(ctx);
-  const serviceAccount = (v: string) => [compileServiceAccountMatch(v, policyNamespace)];
-  return all([
-    ipField(s.ipBlocks, s.notIpBlocks, (a) => a.sourceIp),
-    ipField(s.remoteIpBlocks, s.notRemoteIpBlocks, (a) => a.remoteIp),
-    field(s.serviceAccounts, s.notServiceAccounts, serviceAccount, (a) => a.principal),
-    field(s.principals, s.notPrincipals, principal, (a) => a.principal),
-    requestPrincipal(s.requestPrincipals, s.notRequestPrincipals),
-    field(
-      s.namespaces,
-      s.notNamespaces,
-      (v) => [compileNamespaceMatch(v)],
-      (a) => a.principal,
+  const serviceAccount = (v: string) => [compileServiceAccountMatch(v, ns)];
+  return [
+    ...part(split, 'ipBlocks', s.ipBlocks, s.notIpBlocks, (v, n) =>
+      ipField(v, n, (a) => a.sourceIp),
     ),
-  ]);
+    ...part(split, 'remoteIpBlocks', s.remoteIpBlocks, s.notRemoteIpBlocks, (v, n) =>
+      ipField(v, n, (a) => a.remoteIp),
+    ),
+    ...part(split, 'serviceAccounts', s.serviceAccounts, s.notServiceAccounts, (v, n) =>
+      field(v, n, serviceAccount, (a) => a.principal),
+    ),
+    ...part(split, 'principals', s.principals, s.notPrincipals, (v, n) =>
+      field(v, n, principal, (a) => a.principal),
+    ),
+    ...part(split, 'requestPrincipals', s.requestPrincipals, s.notRequestPrincipals, (v, n) =>
+      requestPrincipal(v, n),
+    ),
+    ...part(split, 'namespaces', s.namespaces, s.notNamespaces, (v, n) =>
+      field(
+        v,
+        n,
+        (x) => [compileNamespaceMatch(x)],
+        (a) => a.principal,
+      ),
+    ),
+  ];
+}
+
+function compileSource(s: SourceSpec, ctx: CompileContext, policyNamespace: string): Predicate {
+  return all(sourceParts(s, ctx, policyNamespace, false).map(([, p]) => p));
+}
+
+function operationParts(o: OperationSpec, split: boolean): Part[] {
+  const one = (v: string) => [compileStringMatch(v)];
+  const lowerHost = (v: string) => [compileStringMatch(v.toLowerCase())];
+  const port = (v: string) => [(p: string) => p === String(Number(v))];
+  const path = (v: string) => [isPathTemplate(v) ? compilePathTemplate(v) : compileStringMatch(v)];
+  return [
+    ...part(split, 'hosts', o.hosts, o.notHosts, (v, n) =>
+      field(v, n, lowerHost, (a) => a.host.toLowerCase()),
+    ),
+    ...part(split, 'ports', o.ports, o.notPorts, (v, n) =>
+      field(v, n, port, (a) => String(a.port)),
+    ),
+    ...part(split, 'methods', o.methods, o.notMethods, (v, n) => field(v, n, one, (a) => a.method)),
+    ...part(split, 'paths', o.paths, o.notPaths, (v, n) => field(v, n, path, (a) => a.path)),
+  ];
 }
 
 function compileOperation(o: OperationSpec): Predicate {
-  const one = (v: string) => [compileStringMatch(v)];
-  const lowerHost = (v: string) => [compileStringMatch(v.toLowerCase())];
-  return all([
-    field(o.hosts, o.notHosts, lowerHost, (a) => a.host.toLowerCase()),
-    field(
-      o.ports,
-      o.notPorts,
-      (v) => [(p: string) => p === String(Number(v))],
-      (a) => String(a.port),
-    ),
-    field(o.methods, o.notMethods, one, (a) => a.method),
-    field(
-      o.paths,
-      o.notPaths,
-      (v) => [isPathTemplate(v) ? compilePathTemplate(v) : compileStringMatch(v)],
-      (a) => a.path,
-    ),
-  ]);
+  return all(operationParts(o, false).map(([, p]) => p));
 }
 
 /** One `when` condition (validated at load). */
@@ -297,12 +249,48 @@ function compileCondition(c: ConditionSpec, ctx: CompileContext): Predicate {
   return p ?? (() => true);
 }
 
+const named = (prefix: string, parts: Part[]): NamedCheck[] =>
+  parts.flatMap(([name, test]) => (test ? [{ path: `${prefix}.${name}`, test }] : []));
+
+/** One `when` condition as its `values` check and its `notValues` check (`when[i] <key>`). */
+function conditionParts(c: ConditionSpec, i: number, ctx: CompileContext): NamedCheck[] {
+  const path = `when[${i}] ${c.key}`;
+  return [
+    ...(c.values ? [{ path, test: compileCondition({ key: c.key, values: c.values }, ctx) }] : []),
+    ...(c.notValues
+      ? [
+          {
+            path: `${path} notValues`,
+            test: compileCondition({ key: c.key, notValues: c.notValues }, ctx),
+          },
+        ]
+      : []),
+  ];
+}
+
+/** A rule's conditions apart, each named by its field path (for `guard.explain`). */
+function ruleParts(rule: RuleSpec, ctx: CompileContext, namespace: string): RuleParts {
+  return {
+    ...(rule.from && {
+      from: rule.from.map((f, i) =>
+        named(`from[${i}].source`, sourceParts(f.source, ctx, namespace, true)),
+      ),
+    }),
+    ...(rule.to && {
+      to: rule.to.map((t, i) => named(`to[${i}].operation`, operationParts(t.operation, true))),
+    }),
+    ...(rule.when &&
+      rule.when.length > 0 && { when: rule.when.flatMap((c, i) => conditionParts(c, i, ctx)) }),
+  };
+}
+
 /**
  * Compiles a validated policy: rule = OR(from) AND OR(to) AND AND(when); a policy without rules
  * never matches.
  */
 export function compilePolicy(policy: AuthorizationPolicy, ctx: CompileContext): CompiledPolicy {
   const namespace = policy.metadata.namespace ?? ctx.namespace;
+  let parts: readonly RuleParts[] | undefined;
   const rules = (policy.spec.rules ?? []).map((rule): Predicate => {
     const from = rule.from?.map((f) => compileSource(f.source, ctx, namespace));
     const to = rule.to?.map((t) => compileOperation(t.operation));
@@ -319,5 +307,11 @@ export function compilePolicy(policy: AuthorizationPolicy, ctx: CompileContext):
     dryRun: parseBool(policy.metadata.annotations?.['istio.io/dry-run'] ?? '') === true,
     ...(policy.spec.provider ? { provider: policy.spec.provider.name } : {}),
     rules,
+    ...withIndex(buildRuleIndex(policy.spec.rules ?? [])),
+    parts: () => (parts ??= (policy.spec.rules ?? []).map((r) => ruleParts(r, ctx, namespace))),
   };
+}
+
+function withIndex(index: RuleIndex | undefined): { index?: RuleIndex } {
+  return index ? { index } : {};
 }
