@@ -109,6 +109,7 @@ export type { TokenLookup } from './jwt/token-location.js';
 
 export { loadPolicies, mergePolicySets } from './policy/load-policies.js';
 export { lintPolicies } from './policy/lint.js';
+export type { PolicyReloadEvent, PolicyReloadOptions } from './guard/policy-watch.js';
 export type { LintCode, LintContext, LintFinding } from './policy/lint.js';
 export type {
   Explanation,

@@ -1,37 +1,26 @@
-import { readFile } from 'node:fs/promises';
 import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { ConfigError, PolicyError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { checkHost } from '../http/authority.js';
 import { normalizeRequestPath } from '../http/request-path.js';
 import { PeerIdentityResolver, type PeerResult } from '../identity/peer-identity.js';
 import { parseTrustDomain } from '../identity/spiffe-id.js';
 import type { JwksStatus } from '../jwt/jwks-options.js';
-import { JwtVerifier } from '../jwt/jwt-verifier.js';
-import { isAllowedKeyUrl } from '../jwt/key-url.js';
 import { withoutParams } from '../jwt/token-outputs.js';
-import { compilePolicy, type CompiledPolicy } from '../policy/compile-policy.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
-import { composePeerAuthentication, peerModeByPort } from '../policy/peer-authentication.js';
-import {
-  ASYMMETRIC_ALGORITHMS,
-  looksLikePolicyText,
-  validateIssuerConfig,
-} from './config-checks.js';
-import { resolveForwardedPeer } from './forwarded-peer.js';
-import { createTokenStage, type TokenStageRule } from './token-stage.js';
-import { authzAttributes } from './authz-attributes.js';
-import { createCustomStage } from './custom-stage.js';
-import { explainRequest, probed, type AttrsProbe, type Explanation } from './explain.js';
-import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
 import type { PolicySet } from '../policy/model.js';
-import { appliesTo, type WorkloadScope } from '../policy/scope.js';
+import type { WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
 import type { BundleSource } from '../tls/sources.js';
 import { createStaticBundleSource, snapshotBundles } from '../tls/trust-bundles.js';
 import { VERSION } from '../version.js';
+import { authzAttributes } from './authz-attributes.js';
 import { internalErrorDecision, type Decision, type DecisionReason } from './decision.js';
-import { emitLintWarnings, lintWorkloadPolicies } from './policy-lint.js';
+import { explainRequest, probed, type AttrsProbe, type Explanation } from './explain.js';
+import { resolveForwardedPeer } from './forwarded-peer.js';
 import type { GuardOptions, MtlsMode } from './options.js';
+import { resolvePolicies } from './policy-sources.js';
+import { buildPolicyState, type PolicyEnv, type PolicyState } from './policy-state.js';
+import { watchPolicies } from './policy-watch.js';
 import type { RequestFacts } from './request-facts.js';
 
 /** A guard: built once per process, asked once per request. */
@@ -54,30 +43,6 @@ export interface Guard {
   close?(): void;
   /** The state of each token issuer's key store (`fresh`, `stale`, `failed`, `empty`), for readiness probes. */
   keyStatus?(): { issuer: string | undefined; status: JwksStatus }[];
-}
-
-async function resolvePolicies(source: GuardOptions['policies']): Promise<PolicySet> {
-  if (source === undefined) return mergePolicySets([]);
-  const items: (string | object)[] = Array.isArray(source)
-    ? (source as (string | object)[])
-    : [source];
-  const sets = await Promise.all(
-    items.map(async (item) => {
-      if (typeof item !== 'string') return loadPolicies(item);
-      if (looksLikePolicyText(item)) return loadPolicies(item);
-      let text: string;
-      try {
-        text = await readFile(item, 'utf8');
-      } catch (cause) {
-        const code = (cause as { code?: string }).code ?? 'unknown error';
-        throw new PolicyError('ERR_POLICY_FILE', `policy file cannot be read (${code})`, {
-          file: item,
-        });
-      }
-      return loadPolicies(text, { file: item });
-    }),
-  );
-  return mergePolicySets(sets);
 }
 
 function isBundleSource(value: object): value is BundleSource {
@@ -136,68 +101,21 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   if (!Number.isSafeInteger(numTrustedProxies) || numTrustedProxies < 0)
     throw new ConfigError('numTrustedProxies must be a non-negative integer');
 
-  const policies = await resolvePolicies(options.policies);
-  // PeerAuthentication composed once; `mtls.mode` is the top-level default (Istio's is PERMISSIVE).
-  const composed = composePeerAuthentication(
-    policies.peerAuthentications ?? [],
-    scope,
-    defaultMode,
-  );
-  const modeFor = peerModeByPort(composed);
-  // Istio's traps are evaluated faithfully, and reported once, here (spec §11).
-  (options.onPolicyLint ?? emitLintWarnings)(lintWorkloadPolicies(policies, scope, composed));
   const compileCtx = {
     trustDomain,
     trustDomainAliases: (workload.trustDomainAliases ?? []).map((a) => parseTrustDomain(a).name),
     namespace: workload.namespace,
   };
-  const compiled: CompiledPolicy[] = policies.authorizationPolicies
-    .filter((p) => appliesTo(p, scope))
-    .map((p) => compilePolicy(p, compileCtx));
-
-  const issuers: TokenStageRule[] = [
-    ...policies.requestAuthentications
-      .filter((r) => appliesTo(r, scope))
-      // Istio puts no limit on a token's lifetime: rules from policy files keep that (the 24 h
-      // default of code-configured rules would refuse tokens Istio accepts).
-      .flatMap((r) =>
-        (r.spec.jwtRules ?? []).map((rule) => ({ maxLifetimeSec: Infinity, ...rule })),
-      ),
-    ...(options.jwt?.issuers ?? []),
-  ];
-  const allowInsecureHttp = options.jwt?.allowInsecureHttp === true;
-  issuers.forEach((config, i) => {
-    // JWT-SVID and Kubernetes rules are validated by the verifier; OIDC rules here, before any I/O.
-    if (config?.kind === undefined || config.kind === 'oidc')
-      validateIssuerConfig(
-        config,
-        `token issuer ${i} (${String(config?.issuer)})`,
-        allowInsecureHttp,
-      );
-    else if (
-      config.kind === 'kubernetes' &&
-      config.jwksUri !== undefined &&
-      !isAllowedKeyUrl(config.jwksUri, allowInsecureHttp)
-    )
-      throw new ConfigError(
-        `token issuer ${i}: jwksUri must be an https URL (http only to loopback, or set jwt.allowInsecureHttp)`,
-      );
+  const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    '@meshless/core',
+    VERSION,
+  );
+  const env: PolicyEnv = { options, scope, defaultMode, compileCtx, tracer };
+  const initial = await resolvePolicies(options.policies);
+  let state = await buildPolicyState(initial.set, env);
+  const reloader = watchPolicies(initial, options.policies, options.policyReload, async (next) => {
+    state = await buildPolicyState(next.set, env); // throws: the last good state stays
   });
-  for (const alg of options.jwt?.algorithms ?? []) {
-    if (!ASYMMETRIC_ALGORITHMS.has(alg))
-      throw new ConfigError(`jwt.algorithms: ${String(alg)} is not an asymmetric JWS algorithm`);
-  }
-  const verifier = new JwtVerifier({
-    issuers,
-    ...(options.jwt?.clockToleranceSec !== undefined
-      ? { clockToleranceSec: options.jwt.clockToleranceSec }
-      : {}),
-    ...(options.jwt?.algorithms ? { algorithms: options.jwt.algorithms } : {}),
-    ...(options.jwt?.fetch ? { fetch: options.jwt.fetch } : {}),
-    allowInsecureHttp,
-    ...(options.jwt?.keyStore ? { keyStore: options.jwt.keyStore } : {}),
-  });
-  if (options.jwt?.prefetch === true) await verifier.prefetch();
 
   let bundleSource: BundleSource;
   try {
@@ -218,18 +136,12 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   });
   const proxies = options.mtls?.trustedProxies;
   const onDecision = options.onDecision;
-  const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer(
-    '@meshless/core',
-    VERSION,
-  );
-  const tokenStage = createTokenStage(issuers, verifier, tracer);
-  const customStage = createCustomStage(compiled, options.customProviders, tracer);
 
-  function peerStage(facts: RequestFacts): PeerResult | Decision {
+  function peerStage(facts: RequestFacts, current: PolicyState): PeerResult | Decision {
     const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp },
     });
-    const mode = modeFor(facts.destinationPort);
+    const mode = current.modeFor(facts.destinationPort);
     try {
       let peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
       // A failed direct peer is never rescued by a forwarded certificate.
@@ -276,6 +188,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   }
 
   async function decide(facts: RequestFacts, probe?: AttrsProbe): Promise<Decision> {
+    const current = state; // one policy state for the whole request, even across a reload
     // Istio pre-checks: a non-upper-case method or a bad path is answered with 400 before anything else.
     if (facts.method !== facts.method.toUpperCase() || facts.method === '')
       return finalize(deny(400, 'request_invalid_method', 'method must be upper-case'));
@@ -290,10 +203,11 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if (facts.routedUrl !== undefined && facts.routedUrl !== url)
       return finalize(deny(400, 'request_invalid_path', 'path is not in normal form'));
 
-    const peer = peerStage(facts);
+    const peer = peerStage(facts, current);
     if ('allow' in peer) return finalize(peer);
     const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
+    const { customStage, tokenStage } = current;
     const custom =
       customStage &&
       (await customStage(
@@ -319,7 +233,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
 
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
     const result = evaluatePolicies(
-      compiled,
+      current.compiled,
       probed(
         probe,
         authzAttributes(facts, normalized.path, principal, numTrustedProxies, verified),
@@ -365,10 +279,15 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   }
 
   return {
-    policies,
-    close: () => unsubscribe?.(),
-    keyStatus: () => verifier.keyStatus(),
-    explain: (facts) => explainRequest(facts, compiled, decide),
+    get policies() {
+      return state.policies;
+    },
+    close: () => {
+      unsubscribe?.();
+      reloader?.close();
+    },
+    keyStatus: () => state.verifier.keyStatus(),
+    explain: (facts) => explainRequest(facts, state.compiled, decide),
     async check(facts: RequestFacts): Promise<Decision> {
       let decision: Decision;
       try {

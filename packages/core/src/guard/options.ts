@@ -1,4 +1,5 @@
 import type { LintFinding } from '../policy/lint.js';
+import type { PolicyReloadOptions } from './policy-watch.js';
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
 import type { IssuerKeysOptions } from '../jwt/issuer-keys.js';
@@ -124,6 +125,12 @@ export interface GuardOptions {
    * Pass `() => {}` to silence them.
    */
   onPolicyLint?: (findings: readonly LintFinding[]) => void;
+  /**
+   * Hot reload of `policies` given as file paths or globs (on by default for them): the files are
+   * read again after a change, and a valid new set replaces the old one for new requests. An
+   * invalid one is refused and reported; the last good set stays.
+   */
+  policyReload?: PolicyReloadOptions;
   telemetry?: {
     /** Default: the global tracer provider. */
     tracerProvider?: TracerProvider;
