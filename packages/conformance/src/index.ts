@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+export { describeAuthorizationE2eSuite } from './authz-e2e-suite.js';
 export { describeRequestAuthenticationSuite } from './request-authentication-suite.js';
 export { describeSvidRuleSuite } from './svid-rule-suite.js';
 export type { AdapterServer, AdapterServerFactory, ConformanceTls } from './svid-rule-suite.js';
