@@ -109,6 +109,8 @@ export type { TokenLookup } from './jwt/token-location.js';
 
 export { loadPolicies, mergePolicySets } from './policy/load-policies.js';
 export { lintPolicies } from './policy/lint.js';
+export { importLinkerdPolicies, isLinkerdDocument } from './policy/linkerd/linkerd-import.js';
+export type { LinkerdImportOptions, LinkerdDefaultPolicy } from './policy/linkerd/linkerd-model.js';
 export type { PolicyReloadEvent, PolicyReloadOptions } from './guard/policy-watch.js';
 export type { LintCode, LintContext, LintFinding } from './policy/lint.js';
 export type {

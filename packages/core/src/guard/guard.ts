@@ -111,11 +111,22 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     VERSION,
   );
   const env: PolicyEnv = { options, scope, defaultMode, compileCtx, tracer };
-  const initial = await resolvePolicies(options.policies);
+  const linkerd = {
+    workload: { namespace: workload.namespace, labels: scope.labels, ports: workload.ports ?? {} },
+    trustDomain,
+    ...options.linkerd,
+  };
+  const initial = await resolvePolicies(options.policies, linkerd);
   let state = await buildPolicyState(initial.set, env);
-  const reloader = watchPolicies(initial, options.policies, options.policyReload, async (next) => {
-    state = await buildPolicyState(next.set, env); // throws: the last good state stays
-  });
+  const reloader = watchPolicies(
+    initial,
+    options.policies,
+    linkerd,
+    options.policyReload,
+    async (next) => {
+      state = await buildPolicyState(next.set, env); // throws: the last good state stays
+    },
+  );
 
   let bundleSource: BundleSource;
   try {

@@ -1,4 +1,5 @@
 import type { LintFinding } from '../policy/lint.js';
+import type { LinkerdImportOptions } from '../policy/linkerd/linkerd-model.js';
 import type { PolicyReloadOptions } from './policy-watch.js';
 import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
@@ -31,11 +32,20 @@ export interface GuardOptions {
     trustDomainAliases?: string[];
     /** Namespace whose policies apply mesh-wide. Default `istio-system`. */
     rootNamespace?: string;
+    /** Container port names → numbers, for Linkerd `Server`s whose `port` is a name. */
+    ports?: Record<string, number>;
   };
   /**
-   * Istio `AuthorizationPolicy` / `RequestAuthentication` / `PeerAuthentication` documents: YAML or JSON text (a string
-   * with a newline, starting with `{`/`[`, or holding `key: value`), otherwise a file path; objects;
-   * or a list of paths, texts and objects.
+   * Linkerd settings for Linkerd policy documents in `policies` (`Server`, `HTTPRoute`,
+   * `AuthorizationPolicy` of `policy.linkerd.io`, `MeshTLSAuthentication`, …; see
+   * `importLinkerdPolicies`): the cluster default policy, `clusterNetworks`, the identity domain.
+   */
+  linkerd?: Omit<LinkerdImportOptions, 'workload' | 'trustDomain' | 'file'>;
+  /**
+   * Istio `AuthorizationPolicy` / `RequestAuthentication` / `PeerAuthentication` documents (or
+   * Linkerd policy documents, see `linkerd`): YAML or JSON text (a string with a newline, starting
+   * with `{`/`[`, or holding `key: value`), otherwise a file path or a glob (`*`, `?`, `**`);
+   * objects; or a list of paths, texts and objects.
    */
   policies?: string | object | (string | object)[];
   /**

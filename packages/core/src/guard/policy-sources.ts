@@ -1,6 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { PolicyError } from '../errors.js';
+import { parseAllDocuments } from 'yaml';
+import { ConfigError, PolicyError } from '../errors.js';
+import { importLinkerdPolicies, isLinkerdDocument } from '../policy/linkerd/linkerd-import.js';
+import type { LinkerdImportOptions } from '../policy/linkerd/linkerd-model.js';
 import { loadPolicies, mergePolicySets } from '../policy/load-policies.js';
 import type { PolicySet } from '../policy/model.js';
 import type { GuardOptions } from './options.js';
@@ -94,13 +97,62 @@ async function readPolicyFile(file: string): Promise<string> {
   }
 }
 
+/** Linkerd documents found among the sources, imported once all are read. */
+type LinkerdDocs = { docs: unknown[]; files: string[] };
+
+/** Documents of one text, or undefined when the text holds no Linkerd document (the common case). */
+function linkerdSplit(text: string): { linkerd: unknown[]; istio: unknown[] } | undefined {
+  let docs: unknown[];
+  try {
+    docs = parseAllDocuments(text).map((d) => {
+      const value: unknown = d.errors.length > 0 ? undefined : d.toJS();
+      return value;
+    });
+  } catch {
+    return undefined; // loadPolicies reports the YAML error with its location
+  }
+  if (!docs.some(isLinkerdDocument)) return undefined;
+  return {
+    linkerd: docs.filter(isLinkerdDocument),
+    istio: docs.filter((d) => d !== null && d !== undefined && !isLinkerdDocument(d)),
+  };
+}
+
+function loadOne(
+  source: string | object,
+  file: string | undefined,
+  linkerd: LinkerdDocs,
+): PolicySet {
+  const split =
+    typeof source === 'string'
+      ? linkerdSplit(source)
+      : isLinkerdDocument(source)
+        ? { linkerd: [source], istio: [] }
+        : Array.isArray(source) && source.some(isLinkerdDocument)
+          ? {
+              linkerd: (source as unknown[]).filter(isLinkerdDocument),
+              istio: (source as unknown[]).filter((d) => !isLinkerdDocument(d)),
+            }
+          : undefined;
+  if (!split) return loadPolicies(source, file ? { file } : {});
+  linkerd.docs.push(...split.linkerd);
+  if (file) linkerd.files.push(file);
+  return loadPolicies(split.istio, file ? { file } : {});
+}
+
 /**
  * Reads the `policies` option: YAML text and objects as given, file paths and globs from disk
- * (globs expanded in sorted order). Every document is validated.
+ * (globs expanded in sorted order). Every document is validated. Linkerd documents are imported
+ * together (they refer to each other across files) with `linkerd`.
  *
  * @throws {PolicyError} naming the file, document index and field path.
+ * @throws {ConfigError} when Linkerd documents come without `linkerd` context, or are mixed with
+ *   Istio AuthorizationPolicies (their rules would be ORed with Linkerd's).
  */
-export async function resolvePolicies(source: GuardOptions['policies']): Promise<ResolvedPolicies> {
+export async function resolvePolicies(
+  source: GuardOptions['policies'],
+  linkerd?: Omit<LinkerdImportOptions, 'file'>,
+): Promise<ResolvedPolicies> {
   if (source === undefined) return { set: mergePolicySets([]), fingerprint: '', watch: [] };
   const items: (string | object)[] = Array.isArray(source)
     ? (source as (string | object)[])
@@ -108,9 +160,10 @@ export async function resolvePolicies(source: GuardOptions['policies']): Promise
   const watch: { dir: string; recursive: boolean }[] = [];
   const fingerprint: string[] = [];
   const sets: PolicySet[] = [];
+  const found: LinkerdDocs = { docs: [], files: [] };
   for (const item of items) {
     if (typeof item !== 'string' || looksLikePolicyText(item)) {
-      sets.push(loadPolicies(item));
+      sets.push(loadOne(item, undefined, found));
       continue;
     }
     const files = isGlob(item) ? await expandGlob(item) : [item];
@@ -121,8 +174,17 @@ export async function resolvePolicies(source: GuardOptions['policies']): Promise
     for (const file of files) {
       const text = await readPolicyFile(file);
       fingerprint.push(`${file}\0${text}`);
-      sets.push(loadPolicies(text, { file }));
+      sets.push(loadOne(text, file, found));
     }
+  }
+  if (found.docs.length > 0) {
+    if (!linkerd) throw new ConfigError('Linkerd policy documents need the guard context');
+    if (sets.some((s) => s.authorizationPolicies.length > 0))
+      throw new ConfigError(
+        'policies mix Linkerd documents with Istio AuthorizationPolicies: load one kind or the other',
+      );
+    const file = found.files.length > 0 ? found.files.join(', ') : undefined;
+    sets.push(importLinkerdPolicies(found.docs, { ...linkerd, ...(file ? { file } : {}) }));
   }
   return { set: mergePolicySets(sets), fingerprint: fingerprint.join('\0\0'), watch };
 }

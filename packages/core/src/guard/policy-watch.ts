@@ -41,6 +41,7 @@ function defaultReport(event: PolicyReloadEvent): void {
 export function watchPolicies(
   initial: ResolvedPolicies,
   source: GuardOptions['policies'],
+  linkerd: Parameters<typeof resolvePolicies>[1],
   options: PolicyReloadOptions | undefined,
   apply: (next: ResolvedPolicies) => Promise<void>,
 ): { close(): void } | undefined {
@@ -56,7 +57,7 @@ export function watchPolicies(
   const reload = async (): Promise<void> => {
     let event: PolicyReloadEvent;
     try {
-      const next = await resolvePolicies(source);
+      const next = await resolvePolicies(source, linkerd);
       if (next.fingerprint === fingerprint) event = { ok: true, changed: false };
       else {
         await apply(next);
