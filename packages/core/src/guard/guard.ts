@@ -39,7 +39,13 @@ export interface Guard {
   explain(facts: RequestFacts): Promise<Explanation>;
   /** The policy documents in force (all of them, applicable or not). */
   readonly policies: PolicySet;
-  /** Stops watching the trust bundle source. The guard keeps its last bundles. */
+  /**
+   * The PeerAuthentication mode composed for this workload (mesh < namespace < workload,
+   * `portLevelMtls` for `port`), for configuring a TLS listener, e.g.
+   * `mtlsServerOptions(sources, guard.mtlsMode?.(8443))`. Follows policy reloads.
+   */
+  mtlsMode?(port?: number): MtlsMode;
+  /** Stops watching the trust bundle source and the policy files. The guard keeps its state. */
   close?(): void;
   /** The state of each token issuer's key store (`fresh`, `stale`, `failed`, `empty`), for readiness probes. */
   keyStatus?(): { issuer: string | undefined; status: JwksStatus }[];
@@ -298,6 +304,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       reloader?.close();
     },
     keyStatus: () => state.verifier.keyStatus(),
+    mtlsMode: (port) => state.modeFor(port),
     explain: (facts) => explainRequest(facts, state.compiled, decide),
     async check(facts: RequestFacts): Promise<Decision> {
       let decision: Decision;

@@ -67,3 +67,30 @@ describe('createGuard: policy lint at load', () => {
     expect(ours[0]?.message).toMatch(/payments\//);
   });
 });
+
+describe('guard.mtlsMode: PeerAuthentication for the listener', () => {
+  it('returns the composed workload mode and the port-level override', async () => {
+    const guard = await createGuard({
+      workload: { ...workload, labels: { app: 'api' } },
+      onPolicyLint: () => {},
+      policies: `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: payments }
+spec: { mtls: { mode: PERMISSIVE } }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: api, namespace: payments }
+spec:
+  selector: { matchLabels: { app: api } }
+  mtls: { mode: UNSET }
+  portLevelMtls: { '8443': { mode: STRICT }, '9090': { mode: DISABLE } }
+`,
+    });
+    expect(guard.mtlsMode?.()).toBe('PERMISSIVE');
+    expect(guard.mtlsMode?.(8080)).toBe('PERMISSIVE');
+    expect(guard.mtlsMode?.(8443)).toBe('STRICT');
+    expect(guard.mtlsMode?.(9090)).toBe('DISABLE');
+  });
+});
