@@ -31,6 +31,7 @@ import { createTestCa } from '@meshless/testing';
 import { measureIdentityStage, type IdentityMicro } from './identity-micro.js';
 import { measureTokenVerification, type JwtMicro } from './jwt-micro.js';
 import { measurePolicyEvaluation, type PolicyMicro } from './policy-micro.js';
+import { measureTelemetry, type TelemetryMicro } from './telemetry-micro.js';
 import autocannon from 'autocannon';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
@@ -797,6 +798,21 @@ function jwtMicroText(micro: JwtMicro | undefined): string {
   );
 }
 
+/** The cost of telemetry per check. */
+function telemetryMicroText(micro: TelemetryMicro | undefined): string {
+  if (!micro) return '';
+  const base = (micro.rows[0] as { ns: number }).ns;
+  const rows = micro.rows.map(
+    (r) =>
+      `| ${r.label} | ${(r.ns / 1000).toFixed(2)} | ${r.spansPerCheck.toFixed(0)} | ${r === micro.rows[0] ? '' : `+${((r.ns - base) / 1000).toFixed(2)}`} |`,
+  );
+  return [
+    '| telemetry | `guard.check` µs | spans per check | added µs |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
 function policyCallsText(micro: PolicyMicro | undefined): string {
   return micro
     ? `Percentiles over ${micro.calls.toLocaleString('en-US')} calls per size, after as many warm-up calls.`
@@ -911,6 +927,7 @@ function markdownReport(
   micro: IdentityMicro | undefined,
   jwtMicro: JwtMicro | undefined,
   policyMicro: PolicyMicro | undefined,
+  telemetryMicro: TelemetryMicro | undefined,
 ): string {
   const env = environment();
   return `# Benchmarks
@@ -968,6 +985,18 @@ header in \`when\`) and a 10-rule DENY policy that does not match; the request m
 **last** rule, the worst position for a linear scan. ${policyCallsText(policyMicro)} "Added by the
 rules" subtracts the p50 with a single rule (the rest of \`guard.check\`: request facts, path
 normalization, telemetry). Targets for the added cost: p50 < 2 µs at 100 rules, < 10 µs at 10,000.
+
+## Telemetry cost
+
+${telemetryMicroText(telemetryMicro)}
+
+bench/src/telemetry-micro.ts, in process: \`guard.check\` of a request with a token already in the
+verified-token cache and an \`AuthorizationPolicy\` on \`requestPrincipals\` (three spans per check:
+\`authn.mtls\`, \`authn.jwt\`, \`authz.decision\`), best of 5 interleaved rounds of
+${(telemetryMicro?.checks ?? 0).toLocaleString('en-US')} checks. "No SDK registered" is what an
+application without OpenTelemetry pays; "SDK recording every span" uses an always-on sampler and a
+\`SimpleSpanProcessor\` into an exporter that drops the spans, so the figure is meshless's spans plus
+the SDK's own span bookkeeping, not export or network.
 
 ## Identity cost
 
@@ -1075,11 +1104,13 @@ async function main(): Promise<void> {
   if (jwtMicro) console.log(jwtMicroText(jwtMicro) + '\n');
   const policyMicro = partial ? undefined : await measurePolicyEvaluation();
   if (policyMicro) console.log(`Policy evaluation\n${policyMicroText(policyMicro)}\n`);
+  const telemetryMicro = partial ? undefined : await measureTelemetry();
+  if (telemetryMicro) console.log(`Telemetry cost\n${telemetryMicroText(telemetryMicro)}\n`);
   if (partial) {
     console.log('BENCH_VARIANTS selects a subset: docs/benchmarks.md not written.');
     return;
   }
-  writeFileSync(DOCS_FILE, markdownReport(results, micro, jwtMicro, policyMicro));
+  writeFileSync(DOCS_FILE, markdownReport(results, micro, jwtMicro, policyMicro, telemetryMicro));
   console.log(`wrote ${DOCS_FILE}`);
 }
 
