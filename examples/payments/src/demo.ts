@@ -38,6 +38,8 @@ export async function runDemo(options: {
   log?: (line: string) => void;
   /** The tracer provider of each service (e.g. one with its own `service.name` resource). */
   tracerProviderFor?: (service: string) => TracerProvider;
+  /** Called after each scenario's call returned (e.g. to print the spans it recorded). */
+  afterScenario?: (outcome: Outcome) => void;
 }): Promise<{ ok: boolean; outcomes: Outcome[] }> {
   const log = options.log ?? ((line: string) => console.log(line));
   const ca = await createTestCa({ trustDomain: TRUST_DOMAIN });
@@ -117,7 +119,9 @@ export async function runDemo(options: {
     const ok =
       actual.status === expected.status &&
       (expected.reason === undefined || actual.reason === expected.reason);
-    outcomes.push({ name, expected, actual, ok });
+    const outcome = { name, expected, actual, ok };
+    outcomes.push(outcome);
+    options.afterScenario?.(outcome);
   }
   const as = (svid: { chainPem: string; keyPem: string }) => ({
     cert: svid.chainPem,

@@ -1,15 +1,11 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  ConsoleSpanExporter,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { runDemo } from './demo.js';
+import { formatSpanTree } from './span-tree.js';
 
 // The real OpenTelemetry SDK, one tracer provider per service (so each span names its service).
-// Spans are collected while the demo runs and printed at the end with the console exporter, so
-// they do not interleave with the decision lines.
+// Spans are collected in memory and printed as a tree after each call's decision lines.
 const spans = new InMemorySpanExporter();
 const providers = new Map<string, NodeTracerProvider>();
 const tracerProviderFor = (service: string): NodeTracerProvider => {
@@ -30,12 +26,19 @@ const tracerProviderFor = (service: string): NodeTracerProvider => {
 console.log(
   'meshless demo: checkout (Express) and payment-processor (Fastify), mTLS + tokens + Istio policies',
 );
-const { ok, outcomes } = await runDemo({ tracerProviderFor });
-
-console.log(`\n── spans (${spans.getFinishedSpans().length}), console exporter ──`);
-await new Promise<void>((resolve) =>
-  new ConsoleSpanExporter().export(spans.getFinishedSpans(), () => resolve()),
-);
+let total = 0;
+const { ok, outcomes } = await runDemo({
+  tracerProviderFor,
+  afterScenario: () => {
+    // SimpleSpanProcessor exports each span when it ends, before the response is sent
+    const finished = spans.getFinishedSpans();
+    total += finished.length;
+    console.log(`  spans (${finished.length}):`);
+    for (const line of formatSpanTree(finished, '    ')) console.log(line);
+    spans.reset();
+  },
+});
+console.log(`\n── ${total} spans recorded ──`);
 await Promise.all([...providers.values()].map((p) => p.shutdown()));
 
 console.log('\n── outcomes ──');

@@ -50,7 +50,8 @@ export type MeshlessMiddleware = RequestHandler & {
 export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
   const guard = toPendingGuard(options);
   guard.ready.catch(() => undefined); // surfaced through `ready` and as 503s, never as an unhandled rejection
-  const handler = (req: Request, res: Response, next: NextFunction): void => {
+  // Named: OpenTelemetry's Express instrumentation calls its span `middleware - meshlessGuard`.
+  const meshlessGuard = (req: Request, res: Response, next: NextFunction): void => {
     // Facts are read inside the promise: whatever throws becomes a 503 denial, never a 500.
     Promise.resolve()
       .then(() => {
@@ -74,7 +75,7 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
       })
       .catch(next);
   };
-  return Object.assign(handler, { ready: guard.ready });
+  return Object.assign(meshlessGuard, { ready: guard.ready });
 }
 
 export type { AuthContext, Decision, Guard, GuardOptions } from '@meshless/core';
