@@ -996,7 +996,9 @@ verified-token cache and an \`AuthorizationPolicy\` on \`requestPrincipals\` (th
 ${(telemetryMicro?.checks ?? 0).toLocaleString('en-US')} checks. "No SDK registered" is what an
 application without OpenTelemetry pays; "SDK recording every span" uses an always-on sampler and a
 \`SimpleSpanProcessor\` into an exporter that drops the spans, so the figure is meshless's spans plus
-the SDK's own span bookkeeping, not export or network.
+the SDK's own span bookkeeping, not export or network. The last row adds \`@opentelemetry/sdk-metrics\`
+(two histogram points per check: \`meshless.authn.duration\` and \`meshless.authz.duration\`,
+exported once a minute) and \`@opentelemetry/sdk-logs\` (an allowed request emits no log event).
 
 ## Identity cost
 

@@ -3,9 +3,23 @@
  * an AuthorizationPolicy on `requestPrincipals` — three spans per check (`authn.mtls`,
  * `authn.jwt`, `authz.decision`) — with no OpenTelemetry SDK registered (the API's no-ops), and
  * with an SDK recording every span (always-on sampling, each span ended into an exporter that
- * drops it, so export cost is not counted). Best of 5 rounds, interleaved.
+ * drops it, so export cost is not counted), and with SDKs for spans, metrics (two histogram points
+ * per check, exported once a minute) and log events (none for an allowed request). Best of 5
+ * rounds, interleaved.
  */
-import type { TracerProvider } from '@opentelemetry/api';
+import type { MeterProvider as ApiMeterProvider, TracerProvider } from '@opentelemetry/api';
+import {
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { createGuard, type Guard, type RequestFacts } from '@meshless/core';
 import {
   AlwaysOnSampler,
@@ -38,6 +52,21 @@ class CountingExporter implements SpanExporter {
   export(spans: ReadableSpan[], done: (result: { code: 0 }) => void): void {
     this.count += spans.length;
     done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Counts log records and keeps nothing. */
+class CountingLogExporter implements LogRecordExporter {
+  count = 0;
+  export(records: ReadableLogRecord[], done: (result: { code: 0 }) => void): void {
+    this.count += records.length;
+    done({ code: 0 });
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
   }
   shutdown(): Promise<void> {
     return Promise.resolve();
@@ -77,13 +106,17 @@ export async function measureTelemetry(): Promise<TelemetryMicro> {
     sourceIp: '10.0.0.1',
     destinationPort: 8080,
   });
-  const build = (tracerProvider?: TracerProvider): Promise<Guard> =>
+  const build = (telemetry?: {
+    tracerProvider: TracerProvider;
+    meterProvider?: ApiMeterProvider;
+    loggerProvider?: LoggerProvider;
+  }): Promise<Guard> =>
     createGuard({
       workload: { namespace: 'bench', trustDomain: 'example.org' },
       mtls: { mode: 'DISABLE' },
       policies,
       onPolicyLint: () => {},
-      ...(tracerProvider ? { telemetry: { tracerProvider } } : {}),
+      ...(telemetry ? { telemetry } : {}),
     });
 
   const exporter = new CountingExporter();
@@ -91,9 +124,34 @@ export async function measureTelemetry(): Promise<TelemetryMicro> {
     sampler: new AlwaysOnSampler(),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
+  const allExporter = new CountingExporter();
+  const allTracer = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new SimpleSpanProcessor(allExporter)],
+  });
+  const meterProvider = new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
+  });
+  const loggerProvider = new LoggerProvider({
+    processors: [new SimpleLogRecordProcessor({ exporter: new CountingLogExporter() })],
+  });
   const variants: { label: string; guard: Guard; exporter?: CountingExporter }[] = [
     { label: 'no SDK registered (API no-ops)', guard: await build() },
-    { label: 'SDK recording every span', guard: await build(provider), exporter },
+    {
+      label: 'SDK recording every span',
+      guard: await build({ tracerProvider: provider }),
+      exporter,
+    },
+    {
+      label: 'SDKs: every span, metrics, log events',
+      guard: await build({ tracerProvider: allTracer, meterProvider, loggerProvider }),
+      exporter: allExporter,
+    },
   ];
   for (const v of variants) {
     // Warm-up: the token is cached from its second use on; JIT.
@@ -115,7 +173,12 @@ export async function measureTelemetry(): Promise<TelemetryMicro> {
       spans.set(v.label, ((v.exporter?.count ?? 0) - before) / CHECKS);
     }
   }
-  await provider.shutdown();
+  await Promise.all([
+    provider.shutdown(),
+    allTracer.shutdown(),
+    meterProvider.shutdown(),
+    loggerProvider.shutdown(),
+  ]);
   return {
     rows: variants.map((v) => ({
       label: v.label,

@@ -12,6 +12,14 @@ export type { CustomProvider, GuardOptions, MtlsMode } from './guard/options.js'
 export type { RequestFacts } from './guard/request-facts.js';
 export { denialBody, internalErrorDecision } from './guard/decision.js';
 export type { Decision, DecisionReason, DenialBody } from './guard/decision.js';
+export { instrumentTlsServer, observeCertificateExpiry } from './telemetry/tls-metrics.js';
+export type {
+  CertificateExpiryOptions,
+  InstrumentTlsServerOptions,
+  TlsServerInstrumentation,
+} from './telemetry/tls-metrics.js';
+export type { TelemetryOptions } from './telemetry/guard-telemetry.js';
+export type { LoggerProviderLike } from './telemetry/events.js';
 
 export { parseSpiffeId, parseTrustDomain, SpiffeId, TrustDomain } from './identity/spiffe-id.js';
 export {

@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { ConfigError } from '../errors.js';
 import { checkHost } from '../http/authority.js';
 import { normalizeRequestPath } from '../http/request-path.js';
@@ -10,9 +10,9 @@ import { evaluatePolicies } from '../policy/evaluate.js';
 import type { PolicySet } from '../policy/model.js';
 import type { WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
+import { GuardTelemetry, type AuthnOutcome } from '../telemetry/guard-telemetry.js';
 import type { BundleSource } from '../tls/sources.js';
 import { createStaticBundleSource, snapshotBundles } from '../tls/trust-bundles.js';
-import { VERSION } from '../version.js';
 import { authzAttributes } from './authz-attributes.js';
 import { internalErrorDecision, type Decision, type DecisionReason } from './decision.js';
 import { explainRequest, probed, type AttrsProbe, type Explanation } from './explain.js';
@@ -112,11 +112,9 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     trustDomainAliases: (workload.trustDomainAliases ?? []).map((a) => parseTrustDomain(a).name),
     namespace: workload.namespace,
   };
-  const tracer: Tracer = (options.telemetry?.tracerProvider ?? trace.getTracerProvider()).getTracer(
-    '@meshless/core',
-    VERSION,
-  );
-  const env: PolicyEnv = { options, scope, defaultMode, compileCtx, tracer };
+  const telemetry = new GuardTelemetry(options.telemetry);
+  const tracer: Tracer = telemetry.tracer;
+  const env: PolicyEnv = { options, scope, defaultMode, compileCtx, tracer, telemetry };
   const linkerd = {
     workload: { namespace: workload.namespace, labels: scope.labels, ports: workload.ports ?? {} },
     trustDomain,
@@ -145,8 +143,11 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
   let bundleVersion = 1;
   let bundles = snapshotBundles(bundleSource, bundleVersion);
   // A new bundle set drops every cached peer verdict (per socket and per certificate).
+  const stopCertificates = telemetry.observeBundles(bundleSource);
   const unsubscribe = bundleSource.subscribe?.((event) => {
-    if (event.type === 'updated') bundles = snapshotBundles(bundleSource, ++bundleVersion);
+    if (event.type !== 'updated') return;
+    bundles = snapshotBundles(bundleSource, ++bundleVersion);
+    stopCertificates.recheck();
   });
   const peers = new PeerIdentityResolver(() => bundles, {
     ...(options.mtls?.identityFrom ? { identityFrom: options.mtls.identityFrom } : {}),
@@ -159,6 +160,8 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp },
     });
     const mode = current.modeFor(facts.destinationPort);
+    const startedAt = telemetry.start();
+    let outcome: AuthnOutcome | undefined;
     try {
       let peer: PeerResult = mode === 'DISABLE' ? { kind: 'none' } : peers.resolve(facts);
       // A failed direct peer is never rescued by a forwarded certificate.
@@ -171,6 +174,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         peer = forwarded;
       }
       if (peer.kind === 'ok') {
+        if (telemetry.on) outcome = { result: 'success', trustDomain: peer.identity.trustDomain };
         if (!span.isRecording()) return peer;
         span.setAttributes({
           [A.ATTR_AUTHN_RESULT]: 'success',
@@ -183,6 +187,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         return peer;
       }
       if (peer.kind === 'fail') {
+        if (telemetry.on) outcome = { result: 'failure', reason: peer.reason, cached: peer.cached };
         span.setAttributes({
           [A.ATTR_AUTHN_RESULT]: 'failure',
           [A.ATTR_AUTHN_FAILURE_REASON]: peer.reason,
@@ -191,6 +196,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         return deny(403, peer.reason, peer.detail);
       }
       if (mode === 'STRICT') {
+        if (telemetry.on) outcome = { result: 'failure', reason: 'mtls_required' };
         span.setAttributes({
           [A.ATTR_AUTHN_RESULT]: 'failure',
           [A.ATTR_AUTHN_FAILURE_REASON]: 'mtls_required',
@@ -198,14 +204,18 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
         return deny(403, 'mtls_required', 'a verified client certificate is required');
       }
       span.setAttribute(A.ATTR_AUTHN_RESULT, 'none');
+      if (telemetry.on) outcome = { result: 'none' };
       return peer;
     } finally {
+      if (outcome) telemetry.authn('mtls', startedAt, outcome, facts.sourceIp, span);
       span.end();
     }
   }
 
   async function decide(facts: RequestFacts, probe?: AttrsProbe): Promise<Decision> {
     const current = state; // one policy state for the whole request, even across a reload
+    const finalize = (d: Decision, action?: string, span?: Span, at?: number) =>
+      record(facts, d, action, span, at);
     // Istio pre-checks: a non-upper-case method or a bad path is answered with 400 before anything else.
     if (facts.method !== facts.method.toUpperCase() || facts.method === '')
       return finalize(deny(400, 'request_invalid_method', 'method must be upper-case'));
@@ -225,13 +235,14 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const principal = peer.kind === 'ok' ? peer.identity.id : undefined;
     const base: Partial<Decision> = { url, ...(principal ? { principal } : {}) };
     const { customStage, tokenStage } = current;
+    const customAt = telemetry.start();
     const custom =
       customStage &&
       (await customStage(
         facts,
         probed(probe, authzAttributes(facts, normalized.path, principal, numTrustedProxies)),
       ));
-    if (custom) return finalize({ ...custom.decision, ...base }, 'CUSTOM', custom.span);
+    if (custom) return finalize({ ...custom.decision, ...base }, 'CUSTOM', custom.span, customAt);
 
     const token = await tokenStage(
       facts,
@@ -248,6 +259,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
       base.claims = verified.claims;
     }
 
+    const startedAt = telemetry.start();
     const span = tracer.startSpan(A.SPAN_AUTHZ_DECISION);
     const result = evaluatePolicies(
       current.compiled,
@@ -266,15 +278,21 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
           reason === 'authz_deny_policy' ? 'denied by policy' : 'no ALLOW policy matched',
           { ...base, ...matched },
         );
-    return finalize(decision, result.action, span);
+    return finalize(decision, result.action, span, startedAt);
   }
 
-  /** Records the decision on the `authz.decision` span (started before evaluation when there was one). */
-  function finalize(
+  /**
+   * Records the decision on the `authz.decision` span (started before evaluation when there was
+   * one), in `meshless.authz.duration` and, for denials, AUDIT and dry-run matches, as an event.
+   */
+  function record(
+    facts: RequestFacts,
     decision: Decision,
     action?: string,
     span: Span = tracer.startSpan(A.SPAN_AUTHZ_DECISION),
+    startedAt = telemetry.start(),
   ): Decision {
+    if (telemetry.on) telemetry.decision(decision, action, startedAt, facts, span);
     if (!span.isRecording()) {
       span.end();
       return decision;
@@ -301,12 +319,14 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     },
     close: () => {
       unsubscribe?.();
+      stopCertificates();
       reloader?.close();
     },
     keyStatus: () => state.verifier.keyStatus(),
     mtlsMode: (port) => state.modeFor(port),
     explain: (facts) => explainRequest(facts, state.compiled, decide),
     async check(facts: RequestFacts): Promise<Decision> {
+      const startedAt = telemetry.start();
       let decision: Decision;
       try {
         decision = await decide(facts);
@@ -320,8 +340,9 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
           },
         });
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal_error' });
-        span.end();
         decision = internalErrorDecision();
+        if (telemetry.on) telemetry.decision(decision, undefined, startedAt, facts, span);
+        span.end();
       }
       if (onDecision) {
         try {

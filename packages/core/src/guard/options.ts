@@ -1,11 +1,11 @@
 import type { LintFinding } from '../policy/lint.js';
 import type { LinkerdImportOptions } from '../policy/linkerd/linkerd-model.js';
 import type { PolicyReloadOptions } from './policy-watch.js';
-import type { TracerProvider } from '@opentelemetry/api';
 import type { PathNormalization } from '../http/request-path.js';
 import type { IssuerKeysOptions } from '../jwt/issuer-keys.js';
 import type { TokenRule } from '../jwt/token-rules.js';
 import type { PeerIdentityKind } from '../identity/peer-identity.js';
+import type { TelemetryOptions } from '../telemetry/guard-telemetry.js';
 import type { BundleSource } from '../tls/sources.js';
 import type { TrustedProxies } from './forwarded-peer.js';
 import type { Decision } from './decision.js';
@@ -141,8 +141,6 @@ export interface GuardOptions {
    * invalid one is refused and reported; the last good set stays.
    */
   policyReload?: PolicyReloadOptions;
-  telemetry?: {
-    /** Default: the global tracer provider. */
-    tracerProvider?: TracerProvider;
-  };
+  /** Where spans, metrics and log events go (default: the global providers). */
+  telemetry?: TelemetryOptions;
 }

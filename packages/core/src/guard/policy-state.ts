@@ -14,6 +14,7 @@ import {
   type EffectiveMtlsMode,
 } from '../policy/peer-authentication.js';
 import { appliesTo, type WorkloadScope } from '../policy/scope.js';
+import type { GuardTelemetry } from '../telemetry/guard-telemetry.js';
 import { ASYMMETRIC_ALGORITHMS, validateIssuerConfig } from './config-checks.js';
 import { createCustomStage } from './custom-stage.js';
 import type { GuardOptions, MtlsMode } from './options.js';
@@ -27,6 +28,8 @@ export interface PolicyEnv {
   readonly defaultMode: MtlsMode;
   readonly compileCtx: CompileContext;
   readonly tracer: Tracer;
+  /** Metrics and log events (and the JWKS fetch spans). */
+  readonly telemetry?: GuardTelemetry;
 }
 
 /**
@@ -102,7 +105,9 @@ export async function buildPolicyState(policies: PolicySet, env: PolicyEnv): Pro
     ...(options.jwt?.algorithms ? { algorithms: options.jwt.algorithms } : {}),
     ...(options.jwt?.fetch ? { fetch: options.jwt.fetch } : {}),
     allowInsecureHttp,
-    ...(options.jwt?.keyStore ? { keyStore: options.jwt.keyStore } : {}),
+    ...(options.jwt?.keyStore || env.telemetry
+      ? { keyStore: { ...options.jwt?.keyStore, telemetry: env.telemetry?.jwks } }
+      : {}),
   });
   if (options.jwt?.prefetch === true) await verifier.prefetch();
   return {
@@ -110,7 +115,7 @@ export async function buildPolicyState(policies: PolicySet, env: PolicyEnv): Pro
     compiled,
     modeFor: peerModeByPort(composed),
     verifier,
-    tokenStage: createTokenStage(issuers, verifier, tracer),
+    tokenStage: createTokenStage(issuers, verifier, tracer, env.telemetry),
     customStage: createCustomStage(compiled, options.customProviders, tracer),
   };
 }

@@ -1,4 +1,4 @@
-import { SpanStatusCode, type Attributes, type Tracer } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { bearerChallenge } from '../http/challenge.js';
 import type { JwtVerifier, VerifiedToken } from '../jwt/jwt-verifier.js';
 import { DEFAULT_LOCATIONS, locationKey, searchToken } from '../jwt/locations.js';
@@ -7,6 +7,7 @@ import { thumbprintFromFingerprint256 } from '../jwt/token-binding.js';
 import type { TokenRule } from '../jwt/token-rules.js';
 import type { JwtLocation, JwtRule } from '../policy/model.js';
 import * as A from '../telemetry/attributes.js';
+import type { AuthnOutcome, GuardTelemetry } from '../telemetry/guard-telemetry.js';
 import type { Decision, DecisionReason } from './decision.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -57,6 +58,7 @@ export function createTokenStage(
   rules: readonly TokenStageRule[],
   verifier: JwtVerifier,
   tracer: Tracer,
+  telemetry?: GuardTelemetry,
 ) {
   const locations: JwtLocation[] = [];
   const seen = new Set<string>();
@@ -85,6 +87,8 @@ export function createTokenStage(
     const span = tracer.startSpan(A.SPAN_AUTHN_JWT, {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'jwt' },
     });
+    const startedAt = telemetry?.start() ?? 0;
+    let outcome: AuthnOutcome | undefined;
     try {
       const fail = (
         reason: DecisionReason,
@@ -97,6 +101,15 @@ export function createTokenStage(
           [A.ATTR_AUTHN_RESULT]: 'failure',
           [A.ATTR_AUTHN_FAILURE_REASON]: reason,
         });
+        if (telemetry?.on) {
+          const issuer = attrs[A.ATTR_JWT_ISSUER];
+          outcome = {
+            result: 'failure',
+            reason,
+            ...(reason === 'jwks_unavailable' ? { errorType: 'jwks_unavailable' } : {}),
+            ...(typeof issuer === 'string' ? { issuer } : {}),
+          };
+        }
         if (reason === 'jwks_unavailable') {
           // No decision could be made: Error status, and 503 so clients back off instead of re-authenticating.
           span.setAttribute(A.ATTR_ERROR_TYPE, 'jwks_unavailable');
@@ -110,12 +123,15 @@ export function createTokenStage(
       if (search.kind === 'ambiguous')
         return fail('jwt_ambiguous', 'more than one token in the request');
       const { token, location } = search.found;
-      const result = await verifier.verify(
-        token,
-        peerFingerprint256
-          ? { peerCertificateThumbprint: thumbprintFromFingerprint256(peerFingerprint256) }
-          : {},
-      );
+      const verifyContext = peerFingerprint256
+        ? { peerCertificateThumbprint: thumbprintFromFingerprint256(peerFingerprint256) }
+        : {};
+      // Active for the verification, so a JWKS download it causes is a child `jwks.fetch` span.
+      const result = span.isRecording()
+        ? await context.with(trace.setSpan(context.active(), span), () =>
+            verifier.verify(token, verifyContext),
+          )
+        : await verifier.verify(token, verifyContext);
       const attrs: Attributes = {};
       const info = result.kind === 'ok' ? result.token : result;
       if (info.issuer) attrs[A.ATTR_JWT_ISSUER] = info.issuer;
@@ -145,9 +161,11 @@ export function createTokenStage(
           [A.ATTR_AUTHN_RESULT]: 'success',
           [A.ATTR_AUTHN_CACHED]: result.cached,
         });
+      if (telemetry?.on) outcome = { result: 'success' };
       tokenOutputs(own, result.token.claims, location, facts.headers, changes);
       return { kind: 'ok', token: result.token, changes };
     } finally {
+      if (outcome) telemetry?.authn('jwt', startedAt, outcome, facts.sourceIp, span);
       span.end();
     }
   };

@@ -124,6 +124,7 @@ export class IssuerKeys {
   #createStore(uri: string): JwksStore {
     const store = new JwksStore(uri, {
       ...this.#options.jwks,
+      issuer: this.config.issuer,
       fetch: this.#options.fetch,
       allowInsecureHttp: this.#options.allowInsecureHttp,
     });

@@ -1,3 +1,4 @@
+import type { JwksTelemetry } from '../telemetry/jwks-telemetry.js';
 import type { JwksFetchError } from './jwks-errors.js';
 
 /** Timings and limits of a {@link JwksStore}. Every field is optional. */
@@ -31,6 +32,10 @@ export interface JwksStoreOptions {
   random?: (() => number) | undefined;
   /** Called after each fetch, e.g. for a metric or a warning when stale keys are served. */
   onRefresh?: ((outcome: JwksRefreshOutcome) => void) | undefined;
+  /** @internal Spans, metrics and events of fetches (set by the guard). */
+  telemetry?: JwksTelemetry | undefined;
+  /** @internal The issuer the keys belong to, for telemetry. */
+  issuer?: string | undefined;
 }
 
 /** What one fetch did. `serving` tells which keys requests get afterwards. */

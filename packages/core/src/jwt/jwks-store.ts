@@ -40,6 +40,8 @@ export class JwksStore {
   readonly #o: JwksSettings;
   readonly #fetch: typeof fetch | undefined;
   readonly #onRefresh: JwksStoreOptions['onRefresh'];
+  readonly #telemetry: JwksStoreOptions['telemetry'];
+  readonly #issuer: string | undefined;
   readonly #missing: Lru<string, number>;
   readonly #removedListeners = new Set<(removed: RemovedKeys) => void>();
   #set: KeySet | undefined;
@@ -59,6 +61,8 @@ export class JwksStore {
     this.url = url;
     this.#fetch = options.fetch;
     this.#onRefresh = options.onRefresh;
+    this.#telemetry = options.telemetry;
+    this.#issuer = options.issuer;
     this.#o = jwksSettings(options);
     this.#missing = new Lru(this.#o.negativeCacheSize);
     this.#budget = this.#o.rotationBudgetPerMin;
@@ -182,11 +186,13 @@ export class JwksStore {
     this.#lastAttemptAt = this.#o.now();
     const run = async (): Promise<void> => {
       try {
-        const fetched = await fetchJwks(this.url, {
-          fetch: this.#fetch ?? fetch,
-          timeoutMs: this.#o.timeoutMs,
-          maxBodyBytes: this.#o.maxBodyBytes,
-        });
+        const limits = { timeoutMs: this.#o.timeoutMs, maxBodyBytes: this.#o.maxBodyBytes };
+        const doFetch = this.#fetch ?? fetch;
+        const fetched = this.#telemetry
+          ? await this.#telemetry.fetch(this.#issuer, this.url, doFetch, (f) =>
+              fetchJwks(this.url, { ...limits, fetch: f }),
+            )
+          : await fetchJwks(this.url, { ...limits, fetch: doFetch });
         this.#install(fetched.keys, fetched.maxAgeSec, fetched.dropped);
       } catch (cause) {
         const error =
@@ -240,6 +246,7 @@ export class JwksStore {
 
   #emit(outcome: JwksRefreshOutcome): void {
     try {
+      this.#telemetry?.refreshed(this.#issuer, this.url, outcome);
       this.#onRefresh?.(outcome);
     } catch {
       // Telemetry hooks never break key handling.

@@ -30,3 +30,33 @@ export const ATTR_AUTHZ_DRY_RUN_WOULD_DENY = 'meshless.authz.dry_run.would_deny'
 export const SPAN_AUTHN_MTLS = 'authn.mtls';
 export const SPAN_AUTHN_JWT = 'authn.jwt';
 export const SPAN_AUTHZ_DECISION = 'authz.decision';
+
+// Metrics and log events (docs/telemetry.md, "Metrics" and "Log events").
+export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_URL_FULL = 'url.full';
+export const ATTR_TLS_PROTOCOL_VERSION = 'tls.protocol.version';
+export const ATTR_TLS_RESUMED = 'tls.resumed';
+export const ATTR_AUTHZ_DRY_RUN_POLICY = 'meshless.authz.dry_run.policy.name';
+/** `server` (own SVID on a listener), `client` (own SVID for outbound calls) or `ca` (a trust anchor). */
+export const ATTR_CERT_ROLE = 'meshless.certificate.role';
+export const ATTR_CERT_SUBJECT = 'meshless.certificate.subject';
+export const ATTR_CERT_SERIAL = 'meshless.certificate.serial_number';
+export const ATTR_CERT_NOT_AFTER = 'meshless.certificate.not_after';
+export const ATTR_CERT_TIME_REMAINING = 'meshless.certificate.time_remaining';
+
+export const METRIC_AUTHN_DURATION = 'meshless.authn.duration';
+export const METRIC_AUTHZ_DURATION = 'meshless.authz.duration';
+export const METRIC_JWKS_FETCH_DURATION = 'meshless.jwks.fetch.duration';
+export const METRIC_TLS_HANDSHAKES = 'meshless.tls.handshakes';
+export const METRIC_CERT_TIME_REMAINING = 'meshless.certificate.time_remaining';
+
+export const EVENT_AUTHN_FAILURE = 'meshless.authn.failure';
+export const EVENT_AUTHZ_DECISION = 'meshless.authz.decision';
+export const EVENT_TLS_HANDSHAKE_FAILURE = 'meshless.tls.handshake.failure';
+export const EVENT_CERT_EXPIRED = 'meshless.certificate.expired';
+export const EVENT_CERT_NEAR_EXPIRY = 'meshless.certificate.near_expiry';
+export const EVENT_JWKS_STALE = 'meshless.jwks.stale';
+
+/** CLIENT span around one JWKS download, a child of `authn.jwt` when a request caused it. */
+export const SPAN_JWKS_FETCH = 'jwks.fetch';

@@ -113,7 +113,15 @@ describe('guard spans', () => {
     expect(d).toMatchObject({ allow: true, reason: 'authz_allow_policy' });
 
     const spans = spansByName();
-    expect([...spans.keys()].sort()).toEqual(['authn.jwt', 'authn.mtls', 'authz.decision']);
+    // The first request fetched the issuer's keys: a CLIENT `jwks.fetch` span (see metrics.test.ts).
+    expect([...spans.keys()].sort()).toEqual([
+      'authn.jwt',
+      'authn.mtls',
+      'authz.decision',
+      'jwks.fetch',
+    ]);
+    expect(spans.get('jwks.fetch')?.kind).toBe(SpanKind.CLIENT);
+    spans.delete('jwks.fetch');
     const mtls = spans.get('authn.mtls')!;
     const jwt = spans.get('authn.jwt')!;
     const authz = spans.get('authz.decision')!;
