@@ -63,6 +63,7 @@ export async function measurePolicyEvaluation(): Promise<PolicyMicro> {
       workload: { namespace: NAMESPACE, trustDomain: 'example.org' },
       mtls: { mode: 'DISABLE' },
       policies: policiesOf(rules),
+      onPolicyLint: () => {},
     });
     const last = rules - 1;
     const facts = (): RequestFacts => ({
