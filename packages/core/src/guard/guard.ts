@@ -10,6 +10,10 @@ import { evaluatePolicies } from '../policy/evaluate.js';
 import type { PolicySet } from '../policy/model.js';
 import type { WorkloadScope } from '../policy/scope.js';
 import * as A from '../telemetry/attributes.js';
+import {
+  tlsClientCertificateAttributes,
+  tlsConnectionAttributes,
+} from '../telemetry/tls-attributes.js';
 import { GuardTelemetry, type AuthnOutcome } from '../telemetry/guard-telemetry.js';
 import type { BundleSource } from '../tls/sources.js';
 import { createStaticBundleSource, snapshotBundles } from '../tls/trust-bundles.js';
@@ -159,6 +163,8 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     const span = tracer.startSpan(A.SPAN_AUTHN_MTLS, {
       attributes: { [A.ATTR_AUTHN_METHOD]: 'mtls', [A.ATTR_NETWORK_PEER_ADDRESS]: facts.sourceIp },
     });
+    if (facts.socket && span.isRecording())
+      span.setAttributes(tlsConnectionAttributes(facts.socket));
     const mode = current.modeFor(facts.destinationPort);
     const startedAt = telemetry.start();
     let outcome: AuthnOutcome | undefined;
@@ -183,6 +189,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
             ? { [A.ATTR_TRUST_DOMAIN]: peer.identity.trustDomain }
             : {}),
           [A.ATTR_AUTHN_CACHED]: peer.cached,
+          ...(forwarded ? {} : tlsClientCertificateAttributes(peer.identity.fingerprint256)),
         });
         return peer;
       }

@@ -37,6 +37,10 @@ export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_URL_FULL = 'url.full';
 export const ATTR_TLS_PROTOCOL_VERSION = 'tls.protocol.version';
 export const ATTR_TLS_RESUMED = 'tls.resumed';
+export const ATTR_TLS_PROTOCOL_NAME = 'tls.protocol.name';
+export const ATTR_TLS_CIPHER = 'tls.cipher';
+export const ATTR_TLS_NEXT_PROTOCOL = 'tls.next_protocol';
+export const ATTR_TLS_CLIENT_HASH_SHA256 = 'tls.client.hash.sha256';
 export const ATTR_AUTHZ_DRY_RUN_POLICY = 'meshless.authz.dry_run.policy.name';
 /** `server` (own SVID on a listener), `client` (own SVID for outbound calls) or `ca` (a trust anchor). */
 export const ATTR_CERT_ROLE = 'meshless.certificate.role';
