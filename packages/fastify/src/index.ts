@@ -45,6 +45,8 @@ const plugin: FastifyPluginAsync<MeshlessFastifyOptions> = async (fastify, optio
       // one (use `rewriteUrl: meshlessRewriteUrl()` so Fastify routes on the normalized path).
       const facts = factsFromIncomingMessage(request.raw, request.originalUrl);
       facts.routedUrl = request.url;
+      const route = request.routeOptions.url; // undefined when no route matched (404)
+      if (route !== undefined) facts.route = route;
       decision = await guard.check(facts);
     } catch {
       decision = internalErrorDecision(); // fail closed: 503, never Fastify's 500

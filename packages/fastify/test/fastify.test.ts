@@ -96,6 +96,15 @@ describe('@meshless/fastify over real mTLS', () => {
     });
   });
 
+  it('records the matched route as http.route on authz.decision (allowed and denied)', async () => {
+    spans.reset();
+    expect((await call('/charge')).status).toBe(200);
+    expect((await call('/charge', { cert: 'frontend' })).status).toBe(403);
+    expect((await call('/no-such-route', { cert: 'frontend' })).status).toBe(403);
+    const routes = spans.byName('authz.decision').map((s) => s.attributes['http.route']);
+    expect(routes).toEqual(['/charge', '/charge', undefined]);
+  });
+
   it.each([
     ['none', 403, 'mtls_required'],
     ['frontend', 403, 'authz_no_allow_match'],

@@ -315,6 +315,7 @@ export async function createGuard(options: GuardOptions): Promise<Guard> {
     if (decision.audit) attrs[A.ATTR_AUTHZ_AUDIT] = true;
     if (decision.dryRun) attrs[A.ATTR_AUTHZ_DRY_RUN_WOULD_DENY] = decision.dryRun.wouldDeny;
     if (decision.principal) attrs[A.ATTR_PRINCIPAL_ID] = decision.principal;
+    if (facts.route !== undefined) attrs[A.ATTR_HTTP_ROUTE] = facts.route;
     span.setAttributes(attrs);
     span.end();
     return decision;

@@ -25,6 +25,11 @@ export interface RequestFacts {
    * `request_invalid_path`, so routing never disagrees with the decision.
    */
   routedUrl?: string;
+  /**
+   * The route template the framework matched (`/items/:id`), when it routes before the guard
+   * runs (Fastify): recorded as `http.route` on `authz.decision`. Telemetry only.
+   */
+  route?: string;
   destinationIp?: string;
   sni?: string;
   /** The connection; when given, the peer identity comes from it (cached per socket). */

@@ -33,6 +33,7 @@ export const SPAN_AUTHZ_DECISION = 'authz.decision';
 
 // Metrics and log events (docs/telemetry.md, "Metrics" and "Log events").
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+export const ATTR_HTTP_ROUTE = 'http.route';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_URL_FULL = 'url.full';
 export const ATTR_TLS_PROTOCOL_VERSION = 'tls.protocol.version';
