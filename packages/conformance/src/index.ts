@@ -9,3 +9,8 @@ export { describeRequestAuthenticationSuite } from './request-authentication-sui
 export { describeSvidRuleSuite } from './svid-rule-suite.js';
 export type { AdapterServer, AdapterServerFactory, ConformanceTls } from './svid-rule-suite.js';
 export { describeTokenSuite } from './token-suite.js';
+export {
+  describeTelemetrySuite,
+  type TelemetrySdk,
+  type TelemetrySuiteOptions,
+} from './telemetry-suite.js';

@@ -29,4 +29,5 @@ describeTelemetrySuite(
     };
   },
   { api, trace, metrics, logs },
+  { httpRoute: '/*' }, // Fastify routes before onRequest
 );
