@@ -13,7 +13,17 @@ const bySocket = new WeakMap<TLSSocket, Attributes>();
 export function tlsConnectionAttributes(socket: TLSSocket): Attributes {
   let attrs = bySocket.get(socket);
   if (attrs) return attrs;
-  attrs = {};
+  try {
+    attrs = readAttributes(socket);
+  } catch {
+    attrs = {}; // a socket torn down mid-request: telemetry must never turn into a denial
+  }
+  bySocket.set(socket, attrs);
+  return attrs;
+}
+
+function readAttributes(socket: TLSSocket): Attributes {
+  const attrs: Attributes = {};
   const protocol = socket.getProtocol?.();
   const match = typeof protocol === 'string' ? /^TLSv(\d(?:\.\d)?)$/.exec(protocol) : null;
   if (match) {
@@ -25,7 +35,6 @@ export function tlsConnectionAttributes(socket: TLSSocket): Attributes {
   attrs[A.ATTR_TLS_RESUMED] = socket.isSessionReused?.() === true;
   if (typeof socket.alpnProtocol === 'string')
     attrs[A.ATTR_TLS_NEXT_PROTOCOL] = socket.alpnProtocol;
-  bySocket.set(socket, attrs);
   return attrs;
 }
 
