@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { createTestCa, type Svid, type TestCa } from '@meshless/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createGuard, type Guard } from '../../src/guard/guard.js';
-import type { GuardOptions } from '../../src/guard/options.js';
+import type { Guard } from '../../src/guard/guard.js';
 import type { RequestFacts } from '../../src/guard/request-facts.js';
+import type { GuardOptions } from '../../src/guard/options.js';
 import * as A from '../../src/telemetry/attributes.js';
 import type { LoggerProviderLike } from '../../src/telemetry/events.js';
 import {
@@ -15,7 +15,14 @@ import {
   type TestKey,
   type TestServer,
 } from '../helpers/jwks.js';
-import { createOtel, events, installContextManager, type Otel } from './otel-harness.js';
+import {
+  createOtel,
+  events,
+  installContextManager,
+  type Otel,
+  requestFacts,
+  telemetryGuard,
+} from './otel-harness.js';
 
 const ISS = 'https://issuer.test';
 const SUB = 'subject-e41c07';
@@ -66,33 +73,18 @@ spec:
     - to: [{operation: {paths: ["/admin*"]}}]
 `;
 
-function facts(overrides: Partial<RequestFacts> = {}): RequestFacts {
-  return {
-    method: 'GET',
-    path: '/',
-    host: 'payments.example',
-    headers: {},
-    sourceIp: '10.1.2.3',
-    destinationPort: 8080,
-    ...overrides,
-  };
-}
-
-async function guardWith(extra: Partial<GuardOptions> = {}): Promise<Guard> {
-  return createGuard({
-    workload: { namespace: 'payments', trustDomain: 'example.org' },
-    mtls: { mode: 'PERMISSIVE' },
-    trustBundles: { 'example.org': ca.rootPem },
-    policies: POLICIES,
-    jwt: { issuers: [{ issuer: ISS, jwksUri: `${server.origin}/jwks` }] },
-    telemetry: {
-      tracerProvider: otel.tracerProvider,
-      meterProvider: otel.meterProvider,
-      loggerProvider: otel.loggerProvider,
+const facts = requestFacts;
+const guardWith = (extra: Partial<GuardOptions> = {}): Promise<Guard> =>
+  telemetryGuard(
+    {
+      otel,
+      rootPem: ca.rootPem,
+      issuer: ISS,
+      jwksUri: `${server.origin}/jwks`,
+      policies: POLICIES,
     },
-    ...extra,
-  });
-}
+    extra,
+  );
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

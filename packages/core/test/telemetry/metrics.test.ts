@@ -8,7 +8,6 @@ import { createTestCa, type TestCa } from '@meshless/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGuard, type Guard } from '../../src/guard/guard.js';
 import type { GuardOptions } from '../../src/guard/options.js';
-import type { RequestFacts } from '../../src/guard/request-facts.js';
 import { instrumentTlsServer } from '../../src/index.js';
 import * as A from '../../src/telemetry/attributes.js';
 import { createMetrics, meshlessMeter } from '../../src/telemetry/metrics.js';
@@ -23,7 +22,15 @@ import {
   type TestServer,
 } from '../helpers/jwks.js';
 import { memoryBundleSource, memoryX509Source } from '../helpers/memory-sources.js';
-import { createOtel, events, installContextManager, sorted, type Otel } from './otel-harness.js';
+import {
+  createOtel,
+  events,
+  installContextManager,
+  sorted,
+  type Otel,
+  requestFacts,
+  telemetryGuard,
+} from './otel-harness.js';
 
 const ISS = 'https://issuer.test';
 const SUB = 'subject-5f0a2b';
@@ -71,33 +78,18 @@ spec:
     - to: [{operation: {paths: ["/admin*"]}}]
 `;
 
-function facts(overrides: Partial<RequestFacts> = {}): RequestFacts {
-  return {
-    method: 'GET',
-    path: '/',
-    host: 'payments.example',
-    headers: {},
-    sourceIp: '10.1.2.3',
-    destinationPort: 8080,
-    ...overrides,
-  };
-}
-
-async function guardWith(extra: Partial<GuardOptions> = {}): Promise<Guard> {
-  return createGuard({
-    workload: { namespace: 'payments', trustDomain: 'example.org' },
-    mtls: { mode: 'PERMISSIVE' },
-    trustBundles: { 'example.org': ca.rootPem },
-    policies: POLICIES,
-    jwt: { issuers: [{ issuer: ISS, jwksUri: `${server.origin}/jwks` }] },
-    telemetry: {
-      tracerProvider: otel.tracerProvider,
-      meterProvider: otel.meterProvider,
-      loggerProvider: otel.loggerProvider,
+const facts = requestFacts;
+const guardWith = (extra: Partial<GuardOptions> = {}): Promise<Guard> =>
+  telemetryGuard(
+    {
+      otel,
+      rootPem: ca.rootPem,
+      issuer: ISS,
+      jwksUri: `${server.origin}/jwks`,
+      policies: POLICIES,
     },
-    ...extra,
-  });
-}
+    extra,
+  );
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const hist = (count: number) => ({ count, sum: expect.any(Number) as unknown });

@@ -1,4 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createGuard, type Guard } from '../../src/guard/guard.js';
+import type { GuardOptions } from '../../src/guard/options.js';
+import type { RequestFacts } from '../../src/guard/request-facts.js';
 import { context, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
 import {
   InMemoryLogRecordExporter,
@@ -154,4 +157,48 @@ export function events(records: ReadableLogRecord[]) {
     severityText: r.severityText,
     attributes: { ...r.attributes },
   }));
+}
+
+/** A request without identity or token, for the telemetry tests; override what a case needs. */
+export function requestFacts(overrides: Partial<RequestFacts> = {}): RequestFacts {
+  return {
+    method: 'GET',
+    path: '/',
+    host: 'payments.example',
+    headers: {},
+    sourceIp: '10.1.2.3',
+    destinationPort: 8080,
+    ...overrides,
+  };
+}
+
+/** What the telemetry tests' guards share: trust, one token issuer, the policies under test. */
+export interface TelemetryGuardFixture {
+  readonly otel: Otel;
+  readonly rootPem: string;
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly policies: string;
+}
+
+/** A PERMISSIVE guard of workload payments/example.org recording into `fixture.otel`. */
+export function telemetryGuard(
+  fixture: TelemetryGuardFixture,
+  extra: Partial<GuardOptions> = {},
+): Promise<Guard> {
+  const { otel } = fixture;
+  return createGuard({
+    workload: { namespace: 'payments', trustDomain: 'example.org' },
+    mtls: { mode: 'PERMISSIVE' },
+    trustBundles: { 'example.org': fixture.rootPem },
+    policies: fixture.policies,
+    jwt: { issuers: [{ issuer: fixture.issuer, jwksUri: fixture.jwksUri }] },
+    telemetry: {
+      tracerProvider: otel.tracerProvider,
+      meterProvider: otel.meterProvider,
+      loggerProvider: otel.loggerProvider,
+    },
+    onPolicyLint: () => {},
+    ...extra,
+  });
 }
