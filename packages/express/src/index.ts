@@ -13,6 +13,7 @@ import {
   stripConsumedHeaders,
   toPendingGuard,
   type AuthContext,
+  type Decision,
   type Guard,
   type GuardOptions,
 } from '@meshless/core';
@@ -52,28 +53,31 @@ export function meshless(options: GuardOptions | Guard): MeshlessMiddleware {
   guard.ready.catch(() => undefined); // surfaced through `ready` and as 503s, never as an unhandled rejection
   // Named: OpenTelemetry's Express instrumentation calls its span `middleware - meshlessGuard`.
   const meshlessGuard = (req: Request, res: Response, next: NextFunction): void => {
-    // Facts are read inside the promise: whatever throws becomes a 503 denial, never a 500.
-    Promise.resolve()
-      .then(() => {
-        const facts = factsFromIncomingMessage(req, req.originalUrl);
-        // Mounted below a prefix, req.url cannot be rewritten: the router sees the raw target.
-        if (req.url !== req.originalUrl) facts.routedUrl = req.originalUrl;
-        return guard.check(facts);
-      })
-      .catch(() => internalErrorDecision())
-      .then((decision) => {
-        if (decision.allow) {
-          if (decision.url !== undefined && req.url === req.originalUrl) req.url = decision.url;
-          stripConsumedHeaders(req); // e.g. x-forwarded-client-cert: the identity is in req.auth
-          applyRequestHeaders(req, decision.requestHeaders); // token removal, RequestAuthentication outputs
-          req.auth = authContextOf(decision);
-          next();
-          return;
-        }
-        if (decision.headers) res.set(decision.headers);
-        res.status(decision.status).json(denialBody(decision));
-      })
-      .catch(next);
+    const respond = (decision: Decision): void => {
+      if (decision.allow) {
+        if (decision.url !== undefined && req.url === req.originalUrl) req.url = decision.url;
+        stripConsumedHeaders(req); // e.g. x-forwarded-client-cert: the identity is in req.auth
+        applyRequestHeaders(req, decision.requestHeaders); // token removal, RequestAuthentication outputs
+        req.auth = authContextOf(decision);
+        next();
+        return;
+      }
+      if (decision.headers) res.set(decision.headers);
+      res.status(decision.status).json(denialBody(decision));
+    };
+    let pending: Promise<Decision>;
+    try {
+      const facts = factsFromIncomingMessage(req, req.originalUrl);
+      // Mounted below a prefix, req.url cannot be rewritten: the router sees the raw target.
+      if (req.url !== req.originalUrl) facts.routedUrl = req.originalUrl;
+      pending = guard.check(facts);
+    } catch {
+      // Whatever throws while reading the request is a 503 denial, never a 500.
+      respond(internalErrorDecision());
+      return;
+    }
+    // One hop from the decision to the response; a check that rejects is a 503 denial.
+    pending.then(respond, () => respond(internalErrorDecision())).catch(next);
   };
   return Object.assign(meshlessGuard, { ready: guard.ready });
 }

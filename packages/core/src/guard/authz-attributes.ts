@@ -3,6 +3,22 @@ import type { AuthzAttributes } from '../policy/compile-policy.js';
 import { normalizeIp } from '../policy/ip-match.js';
 import type { RequestFacts } from './request-facts.js';
 
+/**
+ * Socket addresses repeat (every request on a connection, every connection of a client): their
+ * normal form is remembered, bounded. Header values (X-Forwarded-For) are not: anyone picks them.
+ */
+const socketAddresses = new Map<string, string | undefined>();
+const MAX_SOCKET_ADDRESSES = 1024;
+
+function normalizeSocketIp(ip: string | undefined): string | undefined {
+  if (ip === undefined) return undefined;
+  if (socketAddresses.has(ip)) return socketAddresses.get(ip);
+  const normal = normalizeIp(ip);
+  if (socketAddresses.size >= MAX_SOCKET_ADDRESSES) socketAddresses.clear();
+  socketAddresses.set(ip, normal);
+  return normal;
+}
+
 /** The N-th `X-Forwarded-For` entry from the right (Envoy `xff_num_trusted_hops`), else the peer. */
 function forwardedClientIp(
   facts: RequestFacts,
@@ -24,7 +40,7 @@ export function authzAttributes(
   numTrustedProxies: number,
   token?: { issuer: string; subject?: string | undefined; claims: Record<string, unknown> },
 ): AuthzAttributes {
-  const sourceIp = normalizeIp(facts.sourceIp);
+  const sourceIp = normalizeSocketIp(facts.sourceIp);
   return {
     principal,
     requestIssuer: token?.issuer,
@@ -36,7 +52,7 @@ export function authzAttributes(
     sourceIp,
     remoteIp:
       numTrustedProxies > 0 ? forwardedClientIp(facts, numTrustedProxies, sourceIp) : sourceIp,
-    destinationIp: normalizeIp(facts.destinationIp),
+    destinationIp: normalizeSocketIp(facts.destinationIp),
     sni: facts.sni,
     headers: facts.headers,
     claims: token?.claims,

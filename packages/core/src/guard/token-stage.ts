@@ -69,6 +69,25 @@ export function createTokenStage(
         locations.push(l);
       }
   const outputs = outputHeaderNames(rules);
+  // Per (location, accepting rule): the location is one of `locations` and the rule comes from the
+  // configuration, so this is computed once per pair, not per request.
+  const ownRules = new Map<JwtLocation, (readonly TokenStageRule[])[]>();
+  const rulesAt = (ruleIndex: number, location: JwtLocation): readonly TokenStageRule[] => {
+    let byRule = ownRules.get(location);
+    if (byRule === undefined) ownRules.set(location, (byRule = []));
+    let own = byRule[ruleIndex];
+    if (own === undefined) {
+      const key = locationKey(location);
+      const accepting = rules[ruleIndex];
+      own = rules.filter(
+        (r, i) =>
+          (i === ruleIndex || (accepting?.issuer !== undefined && r.issuer === accepting.issuer)) &&
+          (r.locations ?? DEFAULT_LOCATIONS).some((l) => locationKey(l) === key),
+      );
+      byRule[ruleIndex] = own;
+    }
+    return own;
+  };
 
   /**
    * @param peerFingerprint256 The verified client certificate of this request (Node's colon
@@ -141,14 +160,7 @@ export function createTokenStage(
         return fail(result.reason, result.detail, attrs, result.retryAfterSec);
       // The rules of the token's issuer (the accepting one, and every rule with the same `iss`)
       // that look at the location the token was found at.
-      const key = locationKey(location);
-      const accepting = rules[result.token.ruleIndex];
-      const own = rules.filter(
-        (r, i) =>
-          (i === result.token.ruleIndex ||
-            (accepting?.issuer !== undefined && r.issuer === accepting.issuer)) &&
-          (r.locations ?? DEFAULT_LOCATIONS).some((l) => locationKey(l) === key),
-      );
+      const own = rulesAt(result.token.ruleIndex, location);
       if (own.length === 0)
         return fail(
           'jwt_issuer_unknown',

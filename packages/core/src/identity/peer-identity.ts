@@ -46,6 +46,9 @@ export type PeerResult =
       readonly cached: boolean;
     };
 
+/** No peer identity (shared: results are read, never changed). */
+const NONE: PeerResult = Object.freeze({ kind: 'none' });
+
 /** Where the guard reads the peer from: a TLS socket, or a client chain handed over by the caller. */
 export interface PeerSource {
   socket?: TLSSocket | undefined;
@@ -191,7 +194,14 @@ export class PeerIdentityResolver {
     };
   }
 
-  resolve(source: PeerSource, now: number = Date.now()): PeerResult {
+  resolve(source: PeerSource, now?: number): PeerResult {
+    const socket = source.socket;
+    // No TLS connection and no certificate: nothing to verify (plain HTTP, a cheap answer).
+    if (!socket && !source.peerCertificate) return NONE;
+    return this.#resolve(source, now ?? Date.now());
+  }
+
+  #resolve(source: PeerSource, now: number): PeerResult {
     const bundles = this.#bundles();
     const socket = source.socket;
     if (socket) {
@@ -205,9 +215,9 @@ export class PeerIdentityResolver {
         if (result.kind === 'ok') hit.hit = result;
         return result;
       }
-      if (socket.encrypted !== true) return { kind: 'none' };
+      if (socket.encrypted !== true) return NONE;
       const chain = peerChain(socket);
-      if (!chain) return { kind: 'none' };
+      if (!chain) return NONE;
       // Never take an identity from a certificate the TLS layer did not verify: users often run
       // with rejectUnauthorized: false.
       let verdict: Verdict;
@@ -250,7 +260,7 @@ export class PeerIdentityResolver {
       );
       return finish(verdict, now, hit !== undefined && hit.version === bundles.version);
     }
-    return { kind: 'none' };
+    return NONE;
   }
 
   readonly #anchorIds = new WeakMap<ReadonlySet<string>, number>();

@@ -134,6 +134,11 @@ const MAX_CACHE_ENTRY_MS = 60_000;
 const SAFE_ALG = /^[A-Za-z0-9+_-]{1,16}$/;
 const SAFE_KID = /^[\x21-\x7e]{1,256}$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const NOT_COMPACT: TokenResult = Object.freeze({
+  kind: 'fail',
+  reason: 'jwt_malformed',
+  detail: 'token is not a compact JWS',
+});
 
 interface CacheEntry {
   token: VerifiedToken;
@@ -220,15 +225,16 @@ export class JwtVerifier {
   async verify(token: string, context: VerifyContext | number = {}): Promise<TokenResult> {
     const ctxIn: VerifyContext = typeof context === 'number' ? { now: context } : context;
     const now = ctxIn.now ?? Date.now();
-    if (token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token))
-      return { kind: 'fail', reason: 'jwt_malformed', detail: 'token is not a compact JWS' };
+    if (token.length > MAX_TOKEN_BYTES) return NOT_COMPACT;
     const cacheKey = hash('sha256', token, 'base64url'); // one-shot: no Hash object per request
     const hit = this.#cache.get(cacheKey);
+    // Only verified tokens are cached: a hit is this very string, so its shape was checked then.
     if (hit && now < hit.until) {
       const failure = this.#checkTimes(hit, now) ?? this.#checkBinding(hit, ctxIn);
       if (failure) return failure;
       return { kind: 'ok', token: hit.token, cached: true };
     }
+    if (!COMPACT_JWS.test(token)) return NOT_COMPACT;
 
     const decoded = decodeToken(token);
     if (decoded === undefined)

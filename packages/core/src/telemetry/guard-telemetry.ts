@@ -93,6 +93,8 @@ export class GuardTelemetry {
     peerAddress: string | undefined,
     span: Span,
   ): void {
+    // Without metrics a success records nothing: no attributes built on every request.
+    if (!this.#metrics && o.result !== 'failure') return;
     const common: Attributes = {
       [A.ATTR_AUTHN_METHOD]: method,
       [A.ATTR_AUTHN_RESULT]: o.result,

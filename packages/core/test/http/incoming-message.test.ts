@@ -73,6 +73,44 @@ describe('factsFromIncomingMessage', () => {
     expect(f.headers['host']).toBe('h');
   });
 
+  it('a header named __proto__ is a header, twice an array, and no prototype is touched', async () => {
+    const f = await rawRequest('GET / HTTP/1.1\r\nHost: h\r\n__proto__: a\r\n__Proto__: b');
+    expect(Object.getPrototypeOf(f.headers)).toBeNull();
+    expect(f.headers['__proto__']).toEqual(['a', 'b']);
+    expect(f.headers['host']).toBe('h');
+  });
+
+  it('agrees with headersDistinct on a real request', async () => {
+    let distinct: NodeJS.Dict<string[]> | undefined;
+    const other = createServer((req, res) => {
+      last = factsFromIncomingMessage(req);
+      distinct = req.headersDistinct;
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = (other.address() as AddressInfo).port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(otherPort, '127.0.0.1', () =>
+          socket.write(
+            'GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCOOKIE: b=2\r\nX-A: 1\r\nAccept: */*\r\nConnection: close\r\n\r\n',
+          ),
+        );
+        socket.on('data', () => undefined);
+        socket.on('end', () => resolve());
+        socket.on('error', reject);
+      });
+    } finally {
+      other.closeAllConnections();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+    const expected = Object.fromEntries(
+      Object.entries(distinct ?? {}).map(([k, v]) => [k, v?.length === 1 ? v[0] : v]),
+    );
+    expect({ ...last!.headers }).toEqual(expected);
+    expect(last!.headers['cookie']).toEqual(['a=1', 'b=2']);
+  });
+
   it('takes an explicit url over req.url', () => {
     const req = {
       headersDistinct: { host: ['h'] },
