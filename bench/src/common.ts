@@ -76,6 +76,16 @@ export const VARIANTS = [
     uniqueTokens: true,
   },
   {
+    name: 'express-meshless-verifier-uncached',
+    server: 'express-meshless-verifier',
+    framework: 'express',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (meshless JwtVerifier, remote JWKS)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
     name: 'express-meshless-jwt-uncached',
     server: 'express-meshless-jwt',
     framework: 'express',
@@ -199,6 +209,16 @@ export const VARIANTS = [
     uniqueTokens: true,
   },
   {
+    name: 'fastify-meshless-verifier-uncached',
+    server: 'fastify-meshless-verifier',
+    framework: 'fastify',
+    transport: 'http',
+    connection: 'keep-alive',
+    auth: 'JWT (meshless JwtVerifier, remote JWKS)',
+    token: true,
+    uniqueTokens: true,
+  },
+  {
     name: 'fastify-meshless-jwt-uncached',
     server: 'fastify-meshless-jwt',
     framework: 'fastify',
@@ -273,6 +293,7 @@ export type ServerName =
   | 'express-jwt'
   | 'express-jose'
   | 'express-meshless-jwt'
+  | 'express-meshless-verifier'
   | 'express-https-mtls'
   | 'express-meshless-mtls'
   | 'express-meshless-noid'
@@ -281,6 +302,7 @@ export type ServerName =
   | 'fastify-jwt'
   | 'fastify-jwt-cached'
   | 'fastify-meshless-jwt'
+  | 'fastify-meshless-verifier'
   | 'fastify-jose'
   | 'fastify-https-mtls'
   | 'fastify-meshless-mtls'

@@ -16,6 +16,7 @@ import {
   SignJWT,
   type JSONWebKeySet,
 } from 'jose';
+import { median } from './paired.js';
 
 export interface JwtMicro {
   /** Distinct tokens verified per round. */
@@ -111,14 +112,6 @@ export async function measureTokenVerification(): Promise<JwtMicro> {
     timed(async () => {
       for (const token of tokens) await jwtVerify(token, localKeys, joseOptions);
     });
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2
-      ? (sorted[mid] as number)
-      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  };
-
   try {
     // Warm-up (JIT, key import), not counted.
     await meshlessRound();

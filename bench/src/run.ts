@@ -23,13 +23,14 @@ import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHistogram, performance } from 'node:perf_hooks';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { createTestCa } from '@meshless/testing';
 import { measureIdentityStage, type IdentityMicro } from './identity-micro.js';
 import { measureTokenVerification, type JwtMicro } from './jwt-micro.js';
+import { pairedRatios, type PairedRatios, type PairedRound } from './paired.js';
 import { measurePolicyEvaluation, type PolicyMicro } from './policy-micro.js';
 import { measureTelemetry, type TelemetryMicro } from './telemetry-micro.js';
 import autocannon from 'autocannon';
@@ -76,6 +77,10 @@ const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 10, true);
  * back.
  */
 const TOKEN_POOL = numberFromEnv('BENCH_TOKEN_POOL', 20_000, true);
+/** Rotating rounds of the uncached meshless rows against their jose row (see `measureGroup`). */
+const PAIR_ROUNDS = numberFromEnv('BENCH_PAIR_ROUNDS', 9, true);
+/** Seconds per server per round: short rounds, many of them, make a steadier median. */
+const PAIR_ROUND_SEC = numberFromEnv('BENCH_PAIR_ROUND', 2);
 
 function selectedVariants(): readonly VariantInfo[] {
   const raw = process.env['BENCH_VARIANTS'];
@@ -311,6 +316,8 @@ interface Measurement {
   clientCores: number;
   /** Uncached variants: tokens sent to this server (warm-up + measured run). */
   tokensSent?: number;
+  /** Measured in alternating rounds against its reference (the jose row): the per-round ratios. */
+  paired?: PairedRatios;
 }
 
 interface ClientTls {
@@ -385,21 +392,30 @@ interface LoadRun {
   problems: string[];
 }
 
-/** Next token of the pool; it goes on across warm-up and measured run, so they never overlap. */
-let poolCursor = 0;
+/**
+ * Next token of the pool, per variant (i.e. per server process): it goes on across warm-up and
+ * measured runs, so a server gets a token again only after every other token of the pool, even
+ * when several servers take turns (see `measureGroup`).
+ */
+const poolCursors = new Map<string, number>();
 
 /**
  * For the uncached variants: one autocannon request template whose `setupRequest` puts the next
  * token of the pool in the Authorization header, so every request (across all connections) carries
  * another token. `sent` counts the tokens handed out by this run.
  */
-function rotatingTokens(pool: readonly string[]): {
+function rotatingTokens(
+  variant: VariantInfo,
+  pool: readonly string[],
+): {
   requests: autocannon.Request[];
   sent: () => number;
 } {
-  const first = poolCursor;
+  const first = poolCursors.get(variant.name) ?? 0;
+  let cursor = first;
   const setupRequest = (request: autocannon.Request): autocannon.Request => {
-    const token = pool[poolCursor++ % pool.length] ?? '';
+    const token = pool[cursor++ % pool.length] ?? '';
+    poolCursors.set(variant.name, cursor);
     return {
       ...request,
       headers: { ...request.headers, authorization: `Bearer ${token}` },
@@ -407,7 +423,7 @@ function rotatingTokens(pool: readonly string[]): {
   };
   return {
     requests: [{ method: 'GET', path: ROUTE, setupRequest }],
-    sent: () => poolCursor - first,
+    sent: () => cursor - first,
   };
 }
 
@@ -419,7 +435,7 @@ function cannon(
   onLatency?: (ms: number) => void,
 ): Promise<LoadRun> {
   const target = targetOf(variant, port, setup.fixtures);
-  const rotation = variant.uniqueTokens ? rotatingTokens(setup.tokenPool) : undefined;
+  const rotation = variant.uniqueTokens ? rotatingTokens(variant, setup.tokenPool) : undefined;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -581,43 +597,175 @@ function checkRun(variant: VariantInfo, phase: string, run: LoadRun): void {
     throw new BenchError(`${variant.name} (${phase}): ${problems.join('; ')}`);
 }
 
+/** What one measured run on a started, warmed-up server added up to. */
+interface RunTotals {
+  responses: number;
+  durationSec: number;
+  wallMs: number;
+  /** Undefined without /proc. */
+  serverCpuMs: number | undefined;
+  clientCpuMs: number;
+  tokensSent: number | undefined;
+}
+
+function addTotals(a: RunTotals | undefined, b: RunTotals): RunTotals {
+  if (!a) return b;
+  const sum = (x: number | undefined, y: number | undefined) =>
+    x === undefined || y === undefined ? undefined : x + y;
+  return {
+    responses: a.responses + b.responses,
+    durationSec: a.durationSec + b.durationSec,
+    wallMs: a.wallMs + b.wallMs,
+    serverCpuMs: sum(a.serverCpuMs, b.serverCpuMs),
+    clientCpuMs: a.clientCpuMs + b.clientCpuMs,
+    tokensSent: sum(a.tokensSent, b.tokensSent),
+  };
+}
+
+/** Probe and warm-up on a server just started; returns the tokens the warm-up took. */
+async function prepare(
+  variant: VariantInfo,
+  server: RunningServer,
+  setup: Setup,
+): Promise<RunTotals> {
+  await probe(variant, server.port, setup.fixtures);
+  const warmup = await load(variant, server.port, setup, WARMUP_SEC);
+  checkRun(variant, 'warm-up', warmup);
+  return {
+    responses: 0,
+    durationSec: 0,
+    wallMs: 0,
+    serverCpuMs: 0,
+    clientCpuMs: 0,
+    tokensSent: warmup.tokensSent,
+  };
+}
+
+/** One measured run; latencies (µs: autocannon's own histogram has 1 ms resolution) go to `histogram`. */
+async function measuredRun(
+  variant: VariantInfo,
+  server: RunningServer,
+  setup: Setup,
+  durationSec: number,
+  histogram: RecordableHistogram,
+): Promise<RunTotals> {
+  const serverCpuBefore = server.cpuMs();
+  const clientCpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  const run = await load(variant, server.port, setup, durationSec, (ms) =>
+    histogram.record(Math.max(1, Math.round(ms * 1000))),
+  );
+  const wallMs = performance.now() - wallBefore;
+  const serverCpuAfter = server.cpuMs();
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  checkRun(variant, 'measurement', run);
+  return {
+    responses: run.responses,
+    durationSec: run.durationSec,
+    wallMs,
+    serverCpuMs:
+      serverCpuBefore !== undefined && serverCpuAfter !== undefined
+        ? serverCpuAfter - serverCpuBefore
+        : undefined,
+    clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
+    tokensSent: run.tokensSent,
+  };
+}
+
+function toMeasurement(
+  variant: VariantInfo,
+  totals: RunTotals,
+  histogram: RecordableHistogram,
+  warmupTokens: number | undefined,
+): Measurement {
+  const { responses, serverCpuMs, wallMs } = totals;
+  return {
+    variant,
+    requests: responses,
+    rps: responses / totals.durationSec,
+    p50: histogram.percentile(50) / 1000,
+    p99: histogram.percentile(99) / 1000,
+    serverCpuUs: serverCpuMs === undefined ? undefined : (serverCpuMs * 1000) / responses,
+    serverCores: serverCpuMs === undefined ? undefined : serverCpuMs / wallMs,
+    clientCores: totals.clientCpuMs / wallMs,
+    ...(totals.tokensSent !== undefined
+      ? { tokensSent: totals.tokensSent + (warmupTokens ?? 0) }
+      : {}),
+  };
+}
+
 async function measure(variant: VariantInfo, setup: Setup): Promise<Measurement> {
   const server = await startServer(variant, setup.fixturesPath);
   try {
-    await probe(variant, server.port, setup.fixtures);
-    const warmup = await load(variant, server.port, setup, WARMUP_SEC);
-    checkRun(variant, 'warm-up', warmup);
-    // autocannon's own latency histogram has 1 ms resolution; record µs for p50/p99.
+    const warmup = await prepare(variant, server, setup);
     const histogram = createHistogram();
-    const serverCpuBefore = server.cpuMs();
-    const clientCpuBefore = process.cpuUsage();
-    const wallBefore = performance.now();
-    const run = await load(variant, server.port, setup, DURATION_SEC, (ms) =>
-      histogram.record(Math.max(1, Math.round(ms * 1000))),
-    );
-    const wallMs = performance.now() - wallBefore;
-    const serverCpuAfter = server.cpuMs();
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    checkRun(variant, 'measurement', run);
-    const serverCpuMs =
-      serverCpuBefore !== undefined && serverCpuAfter !== undefined
-        ? serverCpuAfter - serverCpuBefore
-        : undefined;
-    return {
-      variant,
-      requests: run.responses,
-      rps: run.responses / run.durationSec,
-      p50: histogram.percentile(50) / 1000,
-      p99: histogram.percentile(99) / 1000,
-      serverCpuUs: serverCpuMs === undefined ? undefined : (serverCpuMs * 1000) / run.responses,
-      serverCores: serverCpuMs === undefined ? undefined : serverCpuMs / wallMs,
-      clientCores: (clientCpu.user + clientCpu.system) / 1000 / wallMs,
-      ...(run.tokensSent !== undefined
-        ? { tokensSent: run.tokensSent + (warmup.tokensSent ?? 0) }
-        : {}),
-    };
+    const run = await measuredRun(variant, server, setup, DURATION_SEC, histogram);
+    return toMeasurement(variant, run, histogram, warmup.tokensSent);
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * Subjects measured against their reference in rotating rounds (A B C, B C A, C A B, …), all
+ * servers up for the whole time: drift on a shared machine (another process, CPU frequency, the
+ * thread pool) hits every side of a round alike, and the median of the per-round ratios ignores a
+ * round that one of them lost to a hiccup. Each side's row adds up all its rounds.
+ */
+async function measureGroup(
+  reference: VariantInfo,
+  subjects: readonly VariantInfo[],
+  setup: Setup,
+): Promise<Measurement[]> {
+  const sides = [reference, ...subjects];
+  const servers: RunningServer[] = [];
+  try {
+    for (const v of sides) servers.push(await startServer(v, setup.fixturesPath));
+    const warmups: RunTotals[] = [];
+    for (const [i, v] of sides.entries())
+      warmups.push(await prepare(v, servers[i] as RunningServer, setup));
+    const histograms = sides.map(() => createHistogram());
+    const totals: (RunTotals | undefined)[] = sides.map(() => undefined);
+    const rounds: PairedRound[][] = subjects.map(() => []);
+    for (let round = 0; round < PAIR_ROUNDS; round++) {
+      const runs: RunTotals[] = [];
+      for (let k = 0; k < sides.length; k++) {
+        const i = (round + k) % sides.length;
+        const run = await measuredRun(
+          sides[i] as VariantInfo,
+          servers[i] as RunningServer,
+          setup,
+          PAIR_ROUND_SEC,
+          histograms[i] as RecordableHistogram,
+        );
+        runs[i] = run;
+        totals[i] = addTotals(totals[i], run);
+      }
+      const cpuUsOf = (r: RunTotals) =>
+        r.serverCpuMs === undefined ? undefined : (r.serverCpuMs * 1000) / r.responses;
+      const ref = runs[0] as RunTotals;
+      subjects.forEach((_, j) => {
+        const sub = runs[j + 1] as RunTotals;
+        rounds[j]?.push({
+          referenceRps: ref.responses / ref.durationSec,
+          subjectRps: sub.responses / sub.durationSec,
+          referenceCpuUs: cpuUsOf(ref),
+          subjectCpuUs: cpuUsOf(sub),
+        });
+      });
+    }
+    return sides.map((v, i) => {
+      const m = toMeasurement(
+        v,
+        totals[i] as RunTotals,
+        histograms[i] as RecordableHistogram,
+        warmups[i]?.tokensSent,
+      );
+      if (i > 0) m.paired = pairedRatios(rounds[i - 1] as PairedRound[]);
+      return m;
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
@@ -716,6 +864,20 @@ function joseOf(variant: VariantInfo): string | undefined {
 }
 
 /**
+ * The meshless uncached rows whose jose reference is selected too, per reference: measured as a
+ * group, so that their ratios come from rotating rounds rather than separate runs.
+ */
+function referenceGroups(variants: readonly VariantInfo[]): Map<VariantInfo, VariantInfo[]> {
+  const groups = new Map<VariantInfo, VariantInfo[]>();
+  for (const v of variants) {
+    const reference = variants.find((r) => r.name === joseOf(v));
+    if (!reference || reference === v || !v.server.includes('-meshless-')) continue;
+    groups.set(reference, [...(groups.get(reference) ?? []), v]);
+  }
+  return groups;
+}
+
+/**
  * The bearer-token rows over plain HTTP side by side: the cached path (the same token on every
  * request) and the uncached path (another token each time), the uncached ones against jose
  * called directly with the same tokens.
@@ -737,12 +899,20 @@ function jwtTable(results: Measurement[]): Table {
         r.p50.toFixed(2),
         r.p99.toFixed(2),
         cpuUs(r),
-        isJose ? '1.00×' : jose ? ratio(r.rps, jose) : '',
         isJose
           ? '1.00×'
-          : jose?.serverCpuUs !== undefined && r.serverCpuUs !== undefined
-            ? `${(jose.serverCpuUs / r.serverCpuUs).toFixed(2)}×`
-            : '',
+          : r.paired
+            ? `**${r.paired.rps.toFixed(2)}×** (${r.paired.rpsMin.toFixed(2)}–${r.paired.rpsMax.toFixed(2)})`
+            : jose
+              ? ratio(r.rps, jose)
+              : '',
+        isJose
+          ? '1.00×'
+          : r.paired?.cpu !== undefined
+            ? `${r.paired.cpu.toFixed(2)}×`
+            : jose?.serverCpuUs !== undefined && r.serverCpuUs !== undefined
+              ? `${(jose.serverCpuUs / r.serverCpuUs).toFixed(2)}×`
+              : '',
       ]);
     }
   }
@@ -775,8 +945,9 @@ function poolText(results: Measurement[]): string {
     `and received at most ${most.toLocaleString('en-US')} requests (warm-up included), so ` +
     (wraps <= 1
       ? 'no token reached the same server twice.'
-      : `a token reached the same server at most ${wraps} times, each time after ` +
-        `${TOKEN_POOL.toLocaleString('en-US')} other tokens, i.e. long after meshless's ` +
+      : `a token reached the same server at most ${wraps} times, each time after the ` +
+        `${(TOKEN_POOL - 1).toLocaleString('en-US')} other tokens of the pool (each server has ` +
+        `its own place in the pool), i.e. long after meshless's ` +
         `10,000-entry LRUs (verified tokens, tokens seen once) had forgotten it.`)
   );
 }
@@ -937,7 +1108,7 @@ function markdownReport(
 - Date: ${env.date}
 - Node: ${env.node}
 - CPU: ${env.cpu} (${env.cores} logical cores)
-- Load: ${CONNECTIONS} concurrent connections, ${DURATION_SEC} s per variant after a ${WARMUP_SEC} s warm-up, loopback (127.0.0.1); keep-alive rows with autocannon, "new per request" rows with a node:https loop (one TLS handshake per request)
+- Load: ${CONNECTIONS} concurrent connections, ${DURATION_SEC} s per variant after a ${WARMUP_SEC} s warm-up (the uncached bearer-token rows: ${PAIR_ROUNDS} rotating rounds of ${PAIR_ROUND_SEC} s, see below), loopback (127.0.0.1); keep-alive rows with autocannon, "new per request" rows with a node:https loop (one TLS handshake per request)
 
 ${markdownTable(mainTable(results))}
 
@@ -952,12 +1123,23 @@ it on every request. The uncached rows send another valid token with every reque
 request pays the signature check: \`*-jose-uncached\` is jose's \`jwtVerify\` called directly in an
 \`onRequest\` hook (Fastify) or a middleware (Express) with \`createRemoteJWKSet\` on the same JWKS
 and the same checks (ES256, iss, aud, exp), no cache: the reference, since meshless verifies with
-jose. "req/s vs jose" divides by that row (target for meshless: ≥ 0.90); "jose CPU / this CPU" is
-the same comparison on server CPU per request, steadier on a shared machine. The meshless rows also
-run the rest of the guard (request facts, an \`AuthorizationPolicy\` on \`requestPrincipals\`), which
-the jose rows do not. jose verifies ES256 through WebCrypto, which runs the signature check on
-libuv's thread pool, so a server can use more than one core: compare CPU per request as well as
-req/s. ${poolText(results)}
+jose. \`*-meshless-verifier-uncached\` is meshless's verification called the same way
+(\`JwtVerifier.verify\`, what the guard's token stage runs: cache lookup, issuer rule, key store,
+jose's signature check, claim checks), so these two rows compare verification with verification.
+\`*-meshless-jwt-uncached\` is the whole guard as users mount it: verification plus request facts,
+path normalization, an \`AuthorizationPolicy\` on \`requestPrincipals\`, the token removed from the
+request (Istio's \`forwardOriginalToken: false\`) and \`req.auth\` set, none of which the jose row does.
+
+The uncached rows are measured as a group: the jose server and both meshless servers run side by
+side and take turns, ${PAIR_ROUNDS} rounds of ${PAIR_ROUND_SEC} s each (the order rotates every
+round). "req/s vs jose" is, for meshless, the **median of the per-round ratios** to the jose run of
+the same round, with the lowest and highest round in parentheses (target for meshless: ≥ 0.90);
+for the other libraries it divides by the jose row's overall figure. "jose CPU / this CPU" is the
+same comparison on server CPU per request. The spread of the rounds is the noise of this machine
+(two shared cores carrying the server, its thread pool and the load generator): read the median,
+and the in-process and instruction-count figures under "Token verification" for a steadier number.
+jose verifies ES256 through WebCrypto, which runs the signature check on libuv's thread pool, so a
+server can use more than one core. req/s. ${poolText(results)}
 
 ## Token verification
 
@@ -1080,17 +1262,32 @@ async function main(): Promise<void> {
   const setup = await createFixtures();
   const results: Measurement[] = [];
   try {
-    for (const variant of variants) {
-      process.stdout.write(`  ${variant.name.padEnd(36)}`);
-      const m = await measure(variant, setup);
-      results.push(m);
-      const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2));
+    const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2));
+    const show = (m: Measurement): void =>
       console.log(
-        `${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ` +
+        `  ${m.variant.name.padEnd(36)}${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ` +
           `p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  (${m.requests} responses; ` +
-          `CPU cores busy: server ${cores(m.serverCores)}, client ${cores(m.clientCores)})`,
+          `CPU cores busy: server ${cores(m.serverCores)}, client ${cores(m.clientCores)})` +
+          (m.paired
+            ? `; paired with its jose row: ${m.paired.rps.toFixed(2)}× req/s (rounds ` +
+              `${m.paired.rpsMin.toFixed(2)}–${m.paired.rpsMax.toFixed(2)})`
+            : ''),
       );
+    const groups = referenceGroups(variants);
+    const grouped = new Set([...groups.values()].flat());
+    for (const variant of variants) {
+      if (grouped.has(variant)) continue; // measured with its reference
+      const subjects = groups.get(variant);
+      const measured = subjects
+        ? await measureGroup(variant, subjects, setup)
+        : [await measure(variant, setup)];
+      for (const m of measured) {
+        results.push(m);
+        show(m);
+      }
     }
+    const order = (m: Measurement) => VARIANTS.findIndex((v) => v.name === m.variant.name);
+    results.sort((a, b) => order(a) - order(b));
   } finally {
     await setup.close();
   }

@@ -9,7 +9,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import fastifyJwt from '@fastify/jwt';
-import type { GuardOptions } from '@meshless/core';
+import { JwtVerifier, type GuardOptions } from '@meshless/core';
 import { meshless as meshlessExpress } from '@meshless/express';
 import { meshless as meshlessFastify, meshlessRewriteUrl } from '@meshless/fastify';
 import express, { type Express } from 'express';
@@ -117,6 +117,23 @@ function joseVerifier(fx: Fixtures): (authorization: string | undefined) => Prom
   };
 }
 
+/**
+ * meshless's token verification called directly, the same way: `JwtVerifier` (what the guard's
+ * token stage runs) with the same issuer, audience, algorithm and JWKS, its verified-token cache
+ * included (a unique token per request never hits it). No policy, no header rewriting, no
+ * `req.auth`: the counterpart of {@link joseVerifier}, to compare verification with verification.
+ */
+function meshlessVerifier(fx: Fixtures): (authorization: string | undefined) => Promise<boolean> {
+  const verifier = new JwtVerifier({
+    issuers: [{ issuer: fx.issuer, jwksUri: fx.jwksUri, audiences: [fx.audience] }],
+    algorithms: ['ES256'],
+  });
+  return async (authorization) => {
+    if (authorization === undefined || !authorization.startsWith('Bearer ')) return false;
+    return (await verifier.verify(authorization.slice(7))).kind === 'ok';
+  };
+}
+
 async function listenNode(server: Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -155,8 +172,9 @@ async function startExpress(variant: VariantInfo, fx: Fixtures): Promise<() => P
         }),
       );
       break;
-    case 'express-jose': {
-      const verify = joseVerifier(fx);
+    case 'express-jose':
+    case 'express-meshless-verifier': {
+      const verify = variant.server === 'express-jose' ? joseVerifier(fx) : meshlessVerifier(fx);
       app.use(async (req, res, next) => {
         if (await verify(req.headers.authorization)) next();
         else res.status(401).end();
@@ -241,8 +259,9 @@ async function startFastify(variant: VariantInfo, fx: Fixtures): Promise<() => P
     case 'fastify-meshless-jwt':
       await app.register(meshlessFastify, guardOptions(fx, 'jwt'));
       break;
-    case 'fastify-jose': {
-      const verify = joseVerifier(fx);
+    case 'fastify-jose':
+    case 'fastify-meshless-verifier': {
+      const verify = variant.server === 'fastify-jose' ? joseVerifier(fx) : meshlessVerifier(fx);
       app.addHook('onRequest', async (request, reply) => {
         if (!(await verify(request.headers.authorization))) await reply.code(401).send();
       });
