@@ -47,10 +47,8 @@ export function toPendingGuard(options: GuardOptions | Guard): PendingGuard {
     check(facts) {
       if (guard) return guard.check(facts);
       if (failed) return Promise.resolve(UNAVAILABLE);
-      return ready.then(
-        (g) => g.check(facts),
-        () => UNAVAILABLE,
-      );
+      // Before the guard is ready (rare): a failed build or check is a 503, as it always was.
+      return ready.then((g) => g.check(facts)).then(undefined, () => UNAVAILABLE);
     },
     async explain(facts) {
       if (guard) return guard.explain(facts);
