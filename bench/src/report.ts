@@ -393,7 +393,7 @@ same comparison on server CPU per request. The spread of the rounds is the noise
 (two shared cores carrying the server, its thread pool and the load generator): read the median,
 and the in-process and instruction-count figures under "Token verification" for a steadier number.
 jose verifies ES256 through WebCrypto, which runs the signature check on libuv's thread pool, so a
-server can use more than one core. req/s. ${poolText(results)}
+server can use more than one core. ${poolText(results)}
 
 ## Token verification
 
