@@ -12,7 +12,11 @@ export interface RequestFacts {
   path: string;
   /** `Host` / `:authority` as sent (port included when sent). */
   host: string;
-  /** Lower-case header names; repeated headers as arrays. */
+  /**
+   * Lower-case header names; repeated headers as arrays. Built by `factsFromIncomingMessage`, it
+   * has no prototype (a header named `__proto__` is just a header): use `Object.hasOwn`, not
+   * `headers.hasOwnProperty`.
+   */
   headers: Record<string, string | string[] | undefined>;
   /** Socket peer address as Node reports it. */
   sourceIp: string;
